@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Stevedore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "stevedore", targets: ["StevedoreCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // libsqlite3 from the system (Debian: libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+
+        // OCI Distribution client: references, digests, auth, blob/manifest push, typed errors.
+        .target(name: "OCIRegistry", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Images to push: the built-in placeholder.
+        .target(name: "ImageSources", dependencies: ["OCIRegistry"]),
+
+        // Generic job runner: bounded concurrency, retries, events. Knows nothing about OCI.
+        .target(name: "JobRunner"),
+
+        // SQLite audit log; schema comes from migrations/*.sql, embedded at build time.
+        .target(name: "AuditStore", dependencies: ["CSQLite"], plugins: ["EmbedMigrations"]),
+        .executableTarget(name: "MigrationEmbedder"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
+
+        // The workflows: services file, plan, push jobs, audit recording, reports.
+        .target(name: "Provisioning", dependencies: [
+            "OCIRegistry", "ImageSources", "JobRunner", "AuditStore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // Thin command-line front end.
+        .executableTarget(name: "StevedoreCLI", dependencies: [
+            "Provisioning",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Fixtures shared by the tests: real registry processes, skopeo, child processes.
+        .target(name: "TestSupport", dependencies: [
+            "OCIRegistry",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Tests/TestSupport"),
+
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "ImageSources"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore"]),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ImageSources", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Provisioning", "TestSupport", "AuditStore", "OCIRegistry"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

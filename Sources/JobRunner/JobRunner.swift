@@ -1,0 +1,97 @@
+import Foundation
+
+/// Runs jobs with bounded concurrency and retries; knows nothing about what a job does.
+///
+/// Jobs are pulled from an `AsyncSequence` only when a worker slot is free, so a run of
+/// ten thousand jobs never holds more than `concurrency` of them in flight.
+public struct JobRunner: Sendable {
+    public let concurrency: Int
+    public let retry: RetryPolicy
+    private let random: @Sendable () -> Double
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(),
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        self.concurrency = max(1, concurrency)
+        self.retry = retry
+        self.random = random
+        self.sleep = sleep
+    }
+
+    /// Runs every job of `jobs`, at most `concurrency` at once.
+    ///
+    /// Cancelling the calling task stops pulling new jobs; jobs in flight see the cancellation
+    /// in their `attempt` closure and end as `cancelled`.
+    public func run<Jobs: AsyncSequence & Sendable, Output: Sendable>(
+        jobs: Jobs,
+        attempt: @escaping @Sendable (Jobs.Element, AttemptInfo) async throws -> Output,
+        events: @escaping @Sendable (RunnerEvent<Jobs.Element, Output>) async -> Void
+    ) async throws where Jobs.Element: Sendable {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            var iterator = jobs.makeAsyncIterator()
+            while !Task.isCancelled, let job = try await iterator.next() {
+                if inFlight >= concurrency {
+                    try await group.next()
+                    inFlight -= 1
+                }
+                if Task.isCancelled { break }
+                inFlight += 1
+                group.addTask {
+                    await self.runOne(job, attempt: attempt, events: events)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func runOne<Job: Sendable, Output: Sendable>(
+        _ job: Job,
+        attempt: @Sendable (Job, AttemptInfo) async throws -> Output,
+        events: @Sendable (RunnerEvent<Job, Output>) async -> Void
+    ) async {
+        await events(.started(job))
+        var number = 0
+        while true {
+            number += 1
+            let startedAt = Date()
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                let output = try await attempt(job, AttemptInfo(number: number, maxAttempts: retry.maxAttempts))
+                await events(.attemptEnded(job, AttemptReport(number: number, startedAt: startedAt,
+                                                              duration: clock.now - start, failure: nil)))
+                await events(.finished(job, .succeeded(output, attempts: number)))
+                return
+            } catch {
+                let cancelled = Task.isCancelled || error is CancellationError
+                let failureClass = cancelled ? .cancelled : Self.classify(error)
+                var wait: (Duration, RetryPolicy.WaitReason)?
+                if !cancelled, failureClass.isRetryable, number < retry.maxAttempts {
+                    wait = retry.delay(afterAttempt: number, hint: (error as? ClassifiedError)?.retryAfter,
+                                       unit: random())
+                }
+                let failure = AttemptReport.Failure(error: error, failureClass: failureClass,
+                                                    nextWait: wait?.0, waitReason: wait?.1)
+                await events(.attemptEnded(job, AttemptReport(number: number, startedAt: startedAt,
+                                                              duration: clock.now - start, failure: failure)))
+                guard let wait else {
+                    await events(.finished(job, cancelled ? .cancelled(attempts: number)
+                                                          : .failed(error, failureClass, attempts: number)))
+                    return
+                }
+                do {
+                    try await sleep(wait.0)
+                } catch {
+                    await events(.finished(job, .cancelled(attempts: number)))
+                    return
+                }
+            }
+        }
+    }
+
+    static func classify(_ error: any Error) -> FailureClass {
+        (error as? ClassifiedError)?.failureClass ?? .internal
+    }
+}

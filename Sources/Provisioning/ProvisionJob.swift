@@ -1,0 +1,62 @@
+import AuditStore
+import OCIRegistry
+import Synchronization
+
+/// What happened to one tag of a job.
+public struct TagOutcome: Sendable, Equatable {
+    public let tag: Tag
+    public let action: TagAction
+    /// What the tag held before (nil: it did not exist).
+    public let before: Digest?
+    /// What the tag holds after.
+    public let after: Digest?
+}
+
+/// One repository to provision with all its tags; the unit the runner retries.
+public struct ProvisionJob: Sendable {
+    public let id: JobID
+    public let seq: Int
+    public let service: String
+    public let repository: RepositoryName
+    public let tags: [Tag]
+    /// Progress kept across attempts, so a retry continues where the last attempt stopped.
+    let progress = JobProgress()
+
+    public init(id: JobID, seq: Int, service: String, repository: RepositoryName, tags: [Tag]) {
+        self.id = id
+        self.seq = seq
+        self.service = service
+        self.repository = repository
+        self.tags = tags
+    }
+}
+
+/// Blobs known to be in the repository and tags already settled, shared by a job's attempts.
+final class JobProgress: Sendable {
+    private struct State {
+        var blobs: Set<Digest> = []
+        var outcomes: [String: TagOutcome] = [:]
+        var meter = AttemptMeter()
+    }
+
+    private let state = Mutex(State())
+
+    func hasBlob(_ digest: Digest) -> Bool { state.withLock { $0.blobs.contains(digest) } }
+    func addBlob(_ digest: Digest) { state.withLock { _ = $0.blobs.insert(digest) } }
+    func outcome(for tag: Tag) -> TagOutcome? { state.withLock { $0.outcomes[tag.value] } }
+    func record(_ outcome: TagOutcome) { state.withLock { $0.outcomes[outcome.tag.value] = outcome } }
+
+    /// Settled tags, in the order of `tags`.
+    func outcomes(in tags: [Tag]) -> [TagOutcome] {
+        state.withLock { state in tags.compactMap { state.outcomes[$0.value] } }
+    }
+
+    /// Starts metering a new attempt and returns its meter.
+    func startAttempt() -> AttemptMeter {
+        let meter = AttemptMeter()
+        state.withLock { $0.meter = meter }
+        return meter
+    }
+
+    var meter: AttemptMeter { state.withLock { $0.meter } }
+}

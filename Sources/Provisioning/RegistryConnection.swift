@@ -1,0 +1,47 @@
+import OCIRegistry
+
+extension RegistryAccess {
+    /// Runs `body` with a client for this registry and always shuts its connection pool down.
+    func withClient<T: Sendable>(_ options: ProvisionOptions,
+                                 _ body: (RegistryClient) async throws -> T) async throws -> T {
+        let transport = AsyncHTTPClientTransport(timeout: options.requestTimeout,
+                                                 maxConnectionsPerHost: options.concurrency + 2)
+        let client = RegistryClient(registry: registry, transport: MeteredTransport(base: transport),
+                                    credentials: credentials, plainHTTP: plainHTTP)
+        let result: T
+        do {
+            result = try await body(client)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try? await transport.shutdown()
+        return result
+    }
+
+    /// Pings the registry; a failure becomes the one-line preflight error with exit 4.
+    func preflight(_ client: RegistryClient) async throws(CommandError) {
+        do {
+            try await client.ping()
+        } catch {
+            throw CommandError(preflightMessage(PushError.classify(error)), status: .registryUnavailable)
+        }
+    }
+
+    /// The one-line error for a registry that cannot be used, with the remedy.
+    func preflightMessage(_ failure: PushError) -> String {
+        switch failure.failureClass {
+        case .authFailed where credentials == nil:
+            return "error: registry \(registry) requires credentials; export USER_NAME and CR_PAT "
+                + "(or STEVEDORE_USERNAME and STEVEDORE_PASSWORD), or pass --username U --password-stdin"
+        case .authFailed:
+            return "error: registry \(registry) refused the credentials (\(failure.message)); check the username and password or token"
+        case .denied:
+            return "error: registry \(registry) denied access (\(failure.message)); use credentials allowed to push there"
+        case .network:
+            return "error: cannot reach registry \(registry): \(failure.message); check the address and that the registry is running"
+        default:
+            return "error: registry \(registry) is not usable: \(failure.message)"
+        }
+    }
+}

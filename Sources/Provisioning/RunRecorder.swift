@@ -1,0 +1,144 @@
+import AuditStore
+import Foundation
+import JobRunner
+import OCIRegistry
+import Synchronization
+
+/// Turns runner events into audit rows and result lines, as they happen.
+///
+/// Each attempt is written when it ends, before the runner starts the next one, so a crash loses
+/// at most the attempt in flight. A failing write does not stop the run; the first one is kept and
+/// reported at the end.
+final class RunRecorder: Sendable {
+    let store: AuditStore
+    let console: Console
+    let registry: RegistryHost
+    let expectedDigest: Digest
+    private let storeError = Mutex<AuditStoreError?>(nil)
+
+    init(store: AuditStore, console: Console, registry: RegistryHost, expectedDigest: Digest) {
+        self.store = store
+        self.console = console
+        self.registry = registry
+        self.expectedDigest = expectedDigest
+    }
+
+    var firstStoreError: AuditStoreError? { storeError.withLock { $0 } }
+
+    func handle(_ event: RunnerEvent<ProvisionJob, [TagOutcome]>) async {
+        switch event {
+        case .started(let job):
+            write { try store.markJobRunning(job.id, at: Date()) }
+        case let .attemptEnded(job, report):
+            write { try store.recordAttempt(attemptRecord(job, report)) }
+        case let .finished(job, outcome):
+            finish(job, outcome)
+        }
+    }
+
+    /// Records a job that was never attempted (the run stopped before it).
+    func notAttempted(_ job: ProvisionJob, failure: PushError) {
+        let completion = JobCompletion(status: .failed, digest: nil, errorClass: failure.failureClass.rawValue,
+                                       errorMessage: "not attempted: \(failure.message)", finishedAt: Date())
+        write { try store.finishJob(job.id, completion) }
+    }
+
+    private func attemptRecord(_ job: ProvisionJob, _ report: AttemptReport) -> AttemptRecord {
+        let meter = job.progress.meter
+        var record = AttemptRecord(jobID: job.id, number: report.number, startedAt: report.startedAt,
+                                   durationMs: report.duration.milliseconds, outcome: .succeeded,
+                                   requests: meter.requests, bytesSent: meter.bytesSent)
+        if let failure = report.failure {
+            let error = PushError.classify(failure.error)
+            record.outcome = failure.failureClass == .cancelled ? .cancelled : .failed
+            record.httpStatus = error.httpStatus
+            record.errorCode = error.errorCode
+            record.errorClass = failure.failureClass.rawValue
+            record.message = error.message
+            record.waitMs = failure.nextWait?.milliseconds
+            record.waitReason = failure.waitReason?.rawValue
+        }
+        return record
+    }
+
+    private func finish(_ job: ProvisionJob, _ outcome: JobOutcome<[TagOutcome]>) {
+        let now = Date()
+        let tags = job.progress.outcomes(in: job.tags)
+        for tag in tags {
+            write {
+                try store.recordTagResult(TagResult(jobID: job.id, tag: tag.tag.value, action: tag.action,
+                                                    digestBefore: tag.before?.description,
+                                                    digestAfter: tag.after?.description, at: now))
+            }
+        }
+        let completion: JobCompletion
+        let name = "\(registry)/\(job.repository)"
+        switch outcome {
+        case let .succeeded(outcomes, attempts):
+            let changed = outcomes.contains { $0.action == .pushed || $0.action == .overwritten }
+            let kept = outcomes.filter { $0.action == .kept }
+            let holds = outcomes.contains { $0.after == expectedDigest }
+            completion = JobCompletion(
+                status: changed || outcomes.contains(where: { $0.action == .verified || $0.action == .different }) ? .succeeded : .skipped,
+                digest: holds ? expectedDigest.description : outcomes.first?.after?.description,
+                errorClass: kept.isEmpty ? nil : FailureClass.conflict.rawValue,
+                errorMessage: kept.isEmpty ? nil : Self.keptMessage(kept),
+                finishedAt: now)
+            console.line(Self.line(name: name, outcomes: outcomes, attempts: attempts))
+        case let .failed(error, failureClass, attempts):
+            let message = PushError.classify(error).message
+            completion = JobCompletion(status: .failed, digest: nil, errorClass: failureClass.rawValue,
+                                       errorMessage: message, finishedAt: now)
+            let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
+            console.line("failed    \(name)  \(failureClass): \(message) (\(tries))")
+        case .cancelled:
+            completion = JobCompletion(status: .cancelled, digest: nil, errorClass: FailureClass.cancelled.rawValue,
+                                       errorMessage: "run interrupted", finishedAt: now)
+            console.line("cancelled \(name)")
+        }
+        write { try store.finishJob(job.id, completion) }
+    }
+
+    static func keptMessage(_ kept: [TagOutcome]) -> String {
+        let list = kept.map { "\($0.tag) holds \($0.before.map { String($0.description.prefix(19)) } ?? "?")" }
+        return "left untouched: \(list.joined(separator: ", ")) (not the placeholder; --force overwrites)"
+    }
+
+    static func line(name: String, outcomes: [TagOutcome], attempts: Int) -> String {
+        var groups: [(TagAction, [String])] = []
+        for outcome in outcomes {
+            if let index = groups.firstIndex(where: { $0.0 == outcome.action }) {
+                groups[index].1.append(outcome.tag.value)
+            } else {
+                groups.append((outcome.action, [outcome.tag.value]))
+            }
+        }
+        let status = groups.contains { $0.0 == .pushed || $0.0 == .overwritten } ? "pushed"
+            : groups.contains { $0.0 == .missing } ? "missing"
+            : groups.contains { $0.0 == .verified || $0.0 == .different } ? "ok" : "skipped"
+        let detail = groups.map { "\($0.0.rawValue): \($0.1.joined(separator: ","))" }.joined(separator: "; ")
+        let retries = attempts > 1 ? " (after \(attempts) attempts)" : ""
+        return "\(status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(name)  \(detail)\(retries)"
+    }
+
+    private func write(_ body: () throws(AuditStoreError) -> Void) {
+        do {
+            try body()
+        } catch {
+            let first = storeError.withLock { stored -> Bool in
+                guard stored == nil else { return false }
+                stored = error
+                return true
+            }
+            if first { console.error("error: \(error)") }
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Provisioning
+
+/// Parses the command line and maps every way a command can end to a documented exit status.
+/// ArgumentParser exits 64 on usage errors by default; Stevedore promises 2.
+@main
+enum EntryPoint {
+    static func main() async {
+        let console = Console()
+        let command: ParsableCommand
+        do {
+            command = try Stevedore.parseAsRoot()
+        } catch {
+            let code = Stevedore.exitCode(for: error)
+            let message = Stevedore.fullMessage(for: error)
+            if code == .success {
+                console.output(message)
+                exit(0)
+            }
+            console.error(message)
+            exit(ExitStatus.usage.rawValue)
+        }
+        do {
+            if var command = command as? any StevedoreCommand {
+                let status = try await command.execute(console: console)
+                exit(status.rawValue)
+            }
+            var plain = command
+            try plain.run()
+            exit(0)
+        } catch let error as CommandError {
+            console.error(error.message)
+            exit(error.status.rawValue)
+        } catch let error as ServicesFileError {
+            console.error(error.description)
+            exit(ExitStatus.usage.rawValue)
+        } catch let error as CleanExit {
+            console.output(Stevedore.fullMessage(for: error))
+            exit(0)
+        } catch {
+            console.error("error: \(error)")
+            exit(ExitStatus.jobsFailed.rawValue)
+        }
+    }
+}
+
+/// A subcommand that returns a documented exit status.
+protocol StevedoreCommand: ParsableCommand {
+    mutating func execute(console: Console) async throws -> ExitStatus
+}
+
+extension StevedoreCommand {
+    mutating func run() throws {
+        throw CleanExit.message("internal: run through the entry point")
+    }
+}
+
+struct Stevedore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stevedore",
+        abstract: "Provision container repositories for many services at once, with a SQLite audit log.",
+        discussion: """
+            Exit codes: 0 every job succeeded or was skipped; 1 a job failed; 2 bad usage or input \
+            (nothing sent); 3 audit database unusable; 4 registry unreachable or credentials refused; \
+            130 interrupted.
+            """,
+        version: RunEnvironment.toolVersion,
+        subcommands: [ProvisionCommand.self, VerifyCommand.self, ReportCommand.self]
+    )
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Provisioning
+
+struct ProvisionCommand: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provision",
+        abstract: "Create each service's repository with the placeholder image on all its tags.",
+        discussion: """
+            A tag that already holds the placeholder is skipped; a tag that holds another image is left \
+            untouched unless --force. Every job and attempt is recorded in the audit database.
+            """
+    )
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Overwrite tags that hold another image.")
+    var force = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print what would be pushed, skipped or kept; write nothing.")
+    var dryRun = false
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        var (file, access, options) = try registry.resolve()
+        options.force = force
+        let output = Console(quiet: registry.quiet)
+        if dryRun {
+            return try await DryRun(console: output).plan(file, access: access, options: options)
+        }
+        let store = try database.open()
+        return try await Provisioner(store: store, console: output, environment: RunEnvironment())
+            .provision(file, access: access, options: options)
+    }
+}
+
+struct VerifyCommand: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check, read-only, that every service:tag exists and whether it holds the placeholder.",
+        discussion: "Works with read-only credentials. Exit 1 when a tag is missing."
+    )
+
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var database: DatabaseOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let (file, access, options) = try registry.resolve()
+        let store = try database.open()
+        return try await Provisioner(store: store, console: Console(quiet: registry.quiet), environment: RunEnvironment())
+            .verify(file, access: access, options: options)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import JobRunner
+import Synchronization
+import Testing
+
+struct Flaky: ClassifiedError {
+    let failureClass: FailureClass
+    var retryAfter: Duration? = nil
+}
+
+/// Collects events for assertions.
+final class EventLog: Sendable {
+    let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+    var all: [String] { entries.withLock { $0 } }
+}
+
+/// Records the sleeps the runner asks for instead of sleeping.
+final class SleepLog: Sendable {
+    let waits = Mutex<[Duration]>([])
+    func sleep(_ duration: Duration) async throws { waits.withLock { $0.append(duration) } }
+    var all: [Duration] { waits.withLock { $0 } }
+}
+
+@Suite struct JobRunnerTests {
+    func describe(_ event: RunnerEvent<Int, String>) -> String {
+        switch event {
+        case .started(let job): "start \(job)"
+        case let .attemptEnded(job, report):
+            "attempt \(job)#\(report.number) " + (report.failure.map { "\($0.failureClass) wait=\($0.nextWait.map { "\($0)" } ?? "none")" } ?? "ok")
+        case let .finished(job, .succeeded(output, attempts)): "done \(job) \(output) after \(attempts)"
+        case let .finished(job, .failed(_, failureClass, attempts)): "failed \(job) \(failureClass) after \(attempts)"
+        case let .finished(job, .cancelled(attempts)): "cancelled \(job) after \(attempts)"
+        }
+    }
+
+    @Test func neverRunsMoreThanTheConcurrencyLimit() async throws {
+        let current = Mutex((now: 0, peak: 0))
+        let runner = JobRunner(concurrency: 3)
+        try await runner.run(jobs: AsyncJobs(Array(0..<40)), attempt: { job, _ in
+            current.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+            try await Task.sleep(for: .milliseconds(2))
+            current.withLock { $0.now -= 1 }
+            return "\(job)"
+        }, events: { _ in })
+        let peak = current.withLock { $0.peak }
+        #expect(peak == 3)
+    }
+
+    @Test func retriesRetryableFailuresAndReportsEveryAttemptInOrder() async throws {
+        let log = EventLog()
+        let sleeps = SleepLog()
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100)),
+                               random: { 0.5 }, sleep: sleeps.sleep)
+        let calls = Mutex(0)
+        try await runner.run(jobs: AsyncJobs([7]), attempt: { job, info in
+            calls.withLock { $0 += 1 }
+            if info.number < 3 { throw Flaky(failureClass: .server) }
+            return "ok"
+        }, events: { log.add(describe($0)) })
+        #expect(log.all == [
+            "start 7",
+            "attempt 7#1 server wait=0.05 seconds",
+            "attempt 7#2 server wait=0.1 seconds",
+            "attempt 7#3 ok",
+            "done 7 ok after 3",
+        ])
+        #expect(sleeps.all == [.milliseconds(50), .milliseconds(100)])
+        #expect(calls.withLock { $0 } == 3)
+    }
+
+    @Test func permanentFailuresAreTriedOnce() async throws {
+        let log = EventLog()
+        let runner = JobRunner(concurrency: 2, sleep: { _ in Issue.record("must not sleep") })
+        try await runner.run(jobs: AsyncJobs([1]), attempt: { _, _ -> String in
+            throw Flaky(failureClass: .denied)
+        }, events: { log.add(describe($0)) })
+        #expect(log.all == ["start 1", "attempt 1#1 denied wait=none", "failed 1 denied after 1"])
+    }
+
+    @Test func givesUpAfterMaxAttempts() async throws {
+        let log = EventLog()
+        let sleeps = SleepLog()
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), random: { 0 }, sleep: sleeps.sleep)
+        try await runner.run(jobs: AsyncJobs([2]), attempt: { _, _ -> String in
+            throw Flaky(failureClass: .network)
+        }, events: { log.add(describe($0)) })
+        #expect(log.all.last == "failed 2 network after 3")
+        #expect(sleeps.all.count == 2)
+    }
+
+    @Test func honoursTheServerHint() async throws {
+        let sleeps = SleepLog()
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 2), random: { 0 }, sleep: sleeps.sleep)
+        try await runner.run(jobs: AsyncJobs([3]), attempt: { _, info -> String in
+            if info.number == 1 { throw Flaky(failureClass: .rateLimited, retryAfter: .milliseconds(1500)) }
+            return "ok"
+        }, events: { _ in })
+        #expect(sleeps.all == [.milliseconds(1500)])
+    }
+
+    @Test func unclassifiedErrorsAreInternalAndNotRetried() async throws {
+        struct Boom: Error {}
+        let log = EventLog()
+        try await JobRunner(concurrency: 1).run(jobs: AsyncJobs([4]), attempt: { _, _ -> String in throw Boom() },
+                                                events: { log.add(describe($0)) })
+        #expect(log.all.last == "failed 4 internal after 1")
+    }
+
+    @Test func cancellationStopsNewJobsAndCancelsRunningOnes() async throws {
+        let log = EventLog()
+        let started = Mutex(0)
+        let task = Task {
+            try await JobRunner(concurrency: 2).run(jobs: AsyncJobs(Array(0..<100)), attempt: { job, _ -> String in
+                started.withLock { $0 += 1 }
+                try await Task.sleep(for: .seconds(30))
+                return "\(job)"
+            }, events: { log.add(describe($0)) })
+        }
+        while started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        try await task.value
+        let finished = log.all.filter { $0.hasPrefix("cancelled") }
+        #expect(finished.count == 2)
+        #expect(started.withLock { $0 } == 2)
+    }
+}

@@ -60,6 +60,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "ImageSources"]),

@@ -7,14 +7,17 @@ import Foundation
 public struct JobRunner: Sendable {
     public let concurrency: Int
     public let retry: RetryPolicy
+    /// No job starts, and no retry is scheduled to start, after this instant.
+    public let deadline: ContinuousClock.Instant?
     private let random: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
 
-    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(),
+    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(), deadline: ContinuousClock.Instant? = nil,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.concurrency = max(1, concurrency)
         self.retry = retry
+        self.deadline = deadline
         self.random = random
         self.sleep = sleep
     }
@@ -31,12 +34,12 @@ public struct JobRunner: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             var iterator = jobs.makeAsyncIterator()
-            while !Task.isCancelled, let job = try await iterator.next() {
+            while !Task.isCancelled, !pastDeadline(), let job = try await iterator.next() {
                 if inFlight >= concurrency {
                     try await group.next()
                     inFlight -= 1
                 }
-                if Task.isCancelled { break }
+                if Task.isCancelled || pastDeadline() { break }
                 inFlight += 1
                 group.addTask {
                     await self.runOne(job, attempt: attempt, events: events)
@@ -71,6 +74,7 @@ public struct JobRunner: Sendable {
                 if !cancelled, failureClass.isRetryable, number < retry.maxAttempts {
                     wait = retry.delay(afterAttempt: number, hint: (error as? ClassifiedError)?.retryAfter,
                                        unit: random())
+                    if let chosen = wait, pastDeadline(after: chosen.0) { wait = nil }
                 }
                 let failure = AttemptReport.Failure(error: error, failureClass: failureClass,
                                                     nextWait: wait?.0, waitReason: wait?.1)
@@ -89,6 +93,12 @@ public struct JobRunner: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether the deadline has passed, or will have after `wait`.
+    func pastDeadline(after wait: Duration = .zero) -> Bool {
+        guard let deadline else { return false }
+        return ContinuousClock.now + wait >= deadline
     }
 
     static func classify(_ error: any Error) -> FailureClass {

@@ -7,7 +7,9 @@ import OCIRegistry
 /// 2. `STEVEDORE_USERNAME` / `STEVEDORE_PASSWORD`
 /// 3. `USER_NAME` / `CR_PAT` (the variables ghcr.io guides export)
 /// 4. `GITHUB_ACTOR` / `GITHUB_TOKEN`, for ghcr.io only
-/// 5. none: anonymous
+/// 5. docker's config file: the registry's credential helper (`credHelpers`, else `credsStore`), else
+///    the inline `auths` entry written by `docker login` or `stevedore login`
+/// 6. none: anonymous
 public struct CredentialResolver: Sendable {
     public struct Found: Sendable {
         public let credentials: Credentials
@@ -42,7 +44,36 @@ public struct CredentialResolver: Sendable {
                              source: "$\(userVariable)/$\(secretVariable)")
             }
         }
+        let path = DockerConfig.path(environment: environment)
+        guard let config = try DockerConfig.load(path: path) else { return nil }
+        if let helper = config.helper(for: registry) {
+            if let credentials = try CredentialHelper(name: helper, environment: environment).get(registry) {
+                return Found(credentials: credentials, source: "docker-credential-\(helper)")
+            }
+        }
+        if let credentials = try config.inlineCredentials(for: registry) {
+            return Found(credentials: credentials, source: path)
+        }
         return nil
+    }
+
+    /// Stores credentials the way `docker login` does: in the registry's credential helper when the docker
+    /// config names one, else inline in `auths` (file mode 0600). Returns where they went.
+    public func store(_ credentials: Credentials, for registry: RegistryHost) throws(CommandError) -> String {
+        let path = DockerConfig.path(environment: environment)
+        let config = try DockerConfig.load(path: path) ?? DockerConfig.empty(path: path)
+        if let helper = config.helper(for: registry) {
+            try CredentialHelper(name: helper, environment: environment).store(credentials, for: registry)
+            return "docker-credential-\(helper)"
+        }
+        do {
+            try DockerConfig.write(try config.storingInline(credentials, for: registry), to: path)
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError("error: cannot write \(path): \(error)", status: .usage)
+        }
+        return path
     }
 
     /// Reads a secret from standard input, without its trailing newline.

@@ -31,9 +31,9 @@ public struct DryRun: Sendable {
         }
         let failures = FailureTally()
         let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts))
-        try await runner.run(jobs: AsyncJobs(jobs), attempt: { job, _ in
+        try await runner.run(jobs: AsyncJobs(jobs), attempt: { (job: ProvisionJob, _: AttemptInfo) -> [TagOutcome] in
             try await pusher.plan(job)
-        }, events: { [console] event in
+        }, events: { [console] (event: RunnerEvent<ProvisionJob, [TagOutcome]>) in
             switch event {
             case let .finished(job, .succeeded(outcomes, _)):
                 console.line(Self.line("\(registry)/\(job.repository)", outcomes))

@@ -19,11 +19,14 @@ public struct ProvisionJob: Sendable {
     public let service: String
     public let repository: RepositoryName
     public let tags: [Tag]
+    /// Attempts recorded by earlier processes (a resumed run numbers its attempts after them).
+    public let priorAttempts: Int
     /// Progress kept across attempts, so a retry continues where the last attempt stopped.
     let progress = JobProgress()
 
-    public init(id: JobID, seq: Int, service: String, repository: RepositoryName, tags: [Tag]) {
+    public init(id: JobID, seq: Int, service: String, repository: RepositoryName, tags: [Tag], priorAttempts: Int = 0) {
         self.id = id
+        self.priorAttempts = priorAttempts
         self.seq = seq
         self.service = service
         self.repository = repository

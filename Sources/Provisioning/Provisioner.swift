@@ -23,11 +23,16 @@ public struct ProvisionOptions: Sendable {
     public var maxAttempts = 5
     public var force = false
     public var requestTimeout: Duration = .seconds(60)
+    /// No job starts, and no retry is scheduled, after this long.
+    public var deadline: Duration?
+    /// Requests per second to the registry (nil: the host's default; 0: unlimited).
+    public var rate: Double?
 
     public init() {}
 }
 
-/// Runs `provision` and `verify`: records the run and its jobs, fans the jobs out, and reports.
+/// Runs `provision`, `verify`, `retry` and `resume`: records the run and its jobs, fans the jobs out,
+/// and reports.
 public struct Provisioner: Sendable {
     let store: AuditStore
     let console: Console
@@ -41,76 +46,138 @@ public struct Provisioner: Sendable {
         self.image = image
     }
 
+    /// What a run works on, however it was chosen.
+    struct Plan {
+        var command: String
+        var inputFile: String?
+        var inputSHA256: String?
+        var namespace: String?
+        var parentRunID: RunID?
+        var jobs: [NewJob]
+    }
+
     /// Pushes the image to every service's tags. Returns the exit status.
     public func provision(_ file: ServicesFile, access: RegistryAccess, options: ProvisionOptions) async throws -> ExitStatus {
-        try await withSession(file, access: access, command: "provision", options: options) { session in
-            let pusher = ImagePusher(client: session.client, image: image, force: options.force,
-                                     sources: MountSources(fromHistory: try knownHolder(access.registry)))
-            return try await session.run { job, _ in
-                let meter = job.progress.startAttempt()
-                return try await AttemptMeter.$current.withValue(meter) { try await pusher.push(job) }
-            }
-        }
+        let plan = Plan(command: "provision", inputFile: file.path, inputSHA256: file.sha256.description,
+                        namespace: file.namespace, jobs: Self.newJobs(file, registry: access.registry))
+        let (runID, jobs) = try start(plan, access: access, options: options)
+        return try await execute(runID, jobs, access: access, options: options, push: true)
     }
 
     /// Checks, read-only, that every service's tags exist; notes whether each holds the placeholder.
     public func verify(_ file: ServicesFile, access: RegistryAccess, options: ProvisionOptions) async throws -> ExitStatus {
-        try await withSession(file, access: access, command: "verify", options: options) { session in
-            let verifier = ImageVerifier(client: session.client, image: image)
-            return try await session.run { job, _ in
-                let meter = job.progress.startAttempt()
-                return try await AttemptMeter.$current.withValue(meter) { try await verifier.verify(job) }
-            }
+        let plan = Plan(command: "verify", inputFile: file.path, inputSHA256: file.sha256.description,
+                        namespace: file.namespace, jobs: Self.newJobs(file, registry: access.registry))
+        let (runID, jobs) = try start(plan, access: access, options: options)
+        return try await execute(runID, jobs, access: access, options: options, push: false)
+    }
+
+    /// A new run, linked to `original`, with only the jobs of `original` that failed (optionally only
+    /// those of the given classes or services). Jobs that succeeded are never touched.
+    public func retry(_ original: RunRow, classes: Set<String>, services: Set<String>,
+                      access: RegistryAccess, options: ProvisionOptions) async throws -> ExitStatus {
+        let failed = try store.jobs(run: original.id).filter { job in
+            job.status == .failed && (classes.isEmpty || classes.contains(job.errorClass ?? ""))
+                && (services.isEmpty || services.contains(job.service))
         }
+        guard !failed.isEmpty else {
+            console.line("nothing to retry: run \(original.id) has no failed jobs"
+                         + (classes.isEmpty && services.isEmpty ? "" : " matching the filters"))
+            return .success
+        }
+        let plan = Plan(command: "retry", inputFile: original.inputFile, inputSHA256: original.inputSHA256,
+                        namespace: original.namespace, parentRunID: original.id,
+                        jobs: failed.enumerated().map { index, job in
+                            NewJob(seq: index + 1, service: job.service, registry: access.registry.description,
+                                   repository: job.repository, tags: job.tags)
+                        })
+        let (runID, jobs) = try start(plan, access: access, options: options)
+        return try await execute(runID, jobs, access: access, options: options, push: true)
+    }
+
+    /// Finishes a run that died or was interrupted: its unfinished jobs (pending, running, cancelled) are
+    /// reconciled with the registry (a tag already holding the image counts as done) and completed.
+    public func resume(_ run: RunRow, access: RegistryAccess, options: ProvisionOptions) async throws -> ExitStatus {
+        let unfinished = try store.jobs(run: run.id).filter { [.pending, .running, .cancelled].contains($0.status) }
+        try store.reopenRun(run.id, commandLine: environment.commandLine, pid: environment.pid, at: Date())
+        let jobs = try unfinished.map { row in
+            ProvisionJob(id: row.id, seq: row.seq, service: row.service,
+                         repository: try RepositoryName(validating: row.repository),
+                         tags: try row.tags.map { try Tag(validating: $0) }, priorAttempts: row.attempts)
+        }
+        console.line("resuming run \(run.id): \(jobs.count) unfinished jobs")
+        return try await execute(run.id, jobs, access: access, options: options, push: run.command != "verify")
+    }
+
+    private static func newJobs(_ file: ServicesFile, registry: RegistryHost) -> [NewJob] {
+        file.services.enumerated().map { index, service in
+            NewJob(seq: index + 1, service: service.name, registry: registry.description,
+                   repository: service.repository.value, tags: service.tags.map(\.value))
+        }
+    }
+
+    /// Records the run and all its jobs (pending) before anything is sent.
+    private func start(_ plan: Plan, access: RegistryAccess, options: ProvisionOptions) throws -> (RunID, [ProvisionJob]) {
+        let runID = try store.beginRun(NewRun(
+            command: plan.command, commandLine: environment.commandLine, toolVersion: RunEnvironment.toolVersion,
+            host: environment.host, user: environment.user, inputFile: plan.inputFile, inputSHA256: plan.inputSHA256,
+            registry: access.registry.description, namespace: plan.namespace,
+            options: Self.optionsJSON(options, access: access), parentRunID: plan.parentRunID,
+            startedAt: Date(), pid: environment.pid))
+        let ids = try store.insertJobs(run: runID, plan.jobs)
+        let jobs = try zip(ids, plan.jobs).map { id, job in
+            ProvisionJob(id: id, seq: job.seq, service: job.service,
+                         repository: try RepositoryName(validating: job.repository),
+                         tags: try job.tags.map { try Tag(validating: $0) })
+        }
+        return (runID, jobs)
+    }
+
+    /// Runs the jobs of a recorded run and closes the run with a status derived from all its jobs.
+    private func execute(_ runID: RunID, _ jobs: [ProvisionJob], access: RegistryAccess, options: ProvisionOptions,
+                         push: Bool) async throws -> ExitStatus {
+        let recorder = RunRecorder(store: store, runID: runID, console: console, registry: access.registry,
+                                   expectedDigest: image.manifestDigest)
+        let sessionStatus: ExitStatus
+        do {
+            sessionStatus = try await access.withClient(options, onPause: recorder.paused) { client in
+                let session = RunSession(access: access, runID: runID, jobs: jobs, client: client, recorder: recorder,
+                                         options: options)
+                try await session.preflight()
+                if push {
+                    let pusher = ImagePusher(client: client, image: image, force: options.force,
+                                             sources: MountSources(fromHistory: try knownHolder(access.registry)))
+                    return try await session.run { job, _ in try await pusher.push(job) }
+                }
+                let verifier = ImageVerifier(client: client, image: image)
+                return try await session.run { job, _ in try await verifier.verify(job) }
+            }
+        } catch {
+            try? store.finishRun(runID, status: .failed, at: Date())
+            throw error
+        }
+        // Jobs still pending here were stopped by an interrupt or the deadline.
+        let stopped = try store.cancelUnfinishedJobs(run: runID, at: Date())
+        if stopped > 0 && sessionStatus != .interrupted {
+            console.error("error: --deadline reached: \(stopped) jobs were not finished; finish them with stevedore resume \(runID)")
+        }
+        let summary = try store.summary(run: runID)
+        let failed = (summary?.jobsFailed ?? 0) > 0 || (sessionStatus != .interrupted && (summary?.jobsCancelled ?? 0) > 0)
+        let runStatus: RunStatus = sessionStatus == .interrupted ? .interrupted : failed ? .failed : .succeeded
+        try store.finishRun(runID, status: runStatus, at: Date())
+        if let error = recorder.firstStoreError {
+            throw CommandError("error: \(error)", status: .auditDatabase)
+        }
+        if let summary = try store.summary(run: runID) {
+            console.line(SummaryText.oneLine(summary) + "; audit log: \(store.path)")
+        }
+        return sessionStatus == .interrupted ? .interrupted : failed ? .jobsFailed : .success
     }
 
     private func knownHolder(_ registry: RegistryHost) throws -> RepositoryName? {
         guard let name = try store.knownHolder(registry: registry.description, digest: image.manifestDigest.description)
         else { return nil }
         return try? RepositoryName(validating: name)
-    }
-
-    private func withSession(_ file: ServicesFile, access: RegistryAccess, command: String, options: ProvisionOptions,
-                             _ body: (RunSession) async throws -> ExitStatus) async throws -> ExitStatus {
-        let runID = try store.beginRun(NewRun(
-            command: command, commandLine: environment.commandLine, toolVersion: RunEnvironment.toolVersion,
-            host: environment.host, user: environment.user, inputFile: file.path,
-            inputSHA256: file.sha256.description, registry: access.registry.description,
-            namespace: file.namespace, options: Self.optionsJSON(options, access: access),
-            startedAt: Date(), pid: environment.pid))
-        let ids = try store.insertJobs(run: runID, file.services.enumerated().map { index, service in
-            NewJob(seq: index + 1, service: service.name, registry: access.registry.description,
-                   repository: service.repository.value, tags: service.tags.map(\.value))
-        })
-        let jobs = zip(ids, file.services.enumerated()).map { id, entry in
-            ProvisionJob(id: id, seq: entry.offset + 1, service: entry.element.name,
-                         repository: entry.element.repository, tags: entry.element.tags)
-        }
-        let recorder = RunRecorder(store: store, console: console, registry: access.registry,
-                                   expectedDigest: image.manifestDigest)
-        let status: ExitStatus
-        do {
-            status = try await access.withClient(options) { client in
-                let session = RunSession(runID: runID, jobs: jobs, client: client, recorder: recorder, options: options)
-                try await session.preflight(access)
-                return try await body(session)
-            }
-        } catch {
-            try? store.finishRun(runID, status: .failed, at: Date())
-            throw error
-        }
-        let runStatus: RunStatus = status == .success ? .succeeded : status == .interrupted ? .interrupted : .failed
-        try store.finishRun(runID, status: runStatus, at: Date())
-        if let error = recorder.firstStoreError {
-            throw CommandError("\(error)", status: .auditDatabase)
-        }
-        try printSummary(runID)
-        return status
-    }
-
-    private func printSummary(_ runID: RunID) throws {
-        guard let summary = try store.summary(run: runID) else { return }
-        console.line(SummaryText.oneLine(summary) + "; audit log: \(store.path)")
     }
 
     static func optionsJSON(_ options: ProvisionOptions, access: RegistryAccess) -> String {

@@ -55,6 +55,8 @@ public struct PushError: ClassifiedError, Sendable, CustomStringConvertible {
         let text = details.compactMap(\.message).joined(separator: " ").lowercased()
         if code == "BLOB_UPLOAD_UNKNOWN" || code == "BLOB_UPLOAD_INVALID" { return .uploadSessionLost }
         if code == "TOOMANYREQUESTS" || status == 429 { return .rateLimited }
+        // A 401 with error="insufficient_scope" arrives as DENIED: known identity, no permission.
+        if code == "DENIED" { return text.contains("rate limit") ? .rateLimited : .denied }
         switch status {
         case 500, 502, 503, 504: return .server
         case 401: return .authFailed
@@ -89,6 +91,11 @@ public enum RetryAfter {
         let rest = message[range.upperBound...].drop(while: { $0 == " " })
         let token = rest.prefix(while: { $0.isNumber || $0 == "." || $0.isLetter || $0 == "µ" })
         return goDuration(String(token))
+    }
+
+    /// A positive duration written like `90s`, `30m`, `1h30m` or `10.48ms` (a bare number is seconds).
+    public static func duration(_ text: String) -> Duration? {
+        goDuration(text.lowercased()).flatMap { $0 > .zero ? $0 : nil }
     }
 
     /// A Go-style duration such as `10.48ms`, `2s`, `1m30s`.
@@ -128,4 +135,9 @@ public enum RetryAfter {
         }
         return nil
     }
+}
+
+/// The error class names, for command-line validation (the CLI does not depend on JobRunner).
+public enum FailureClassNames {
+    public static let all = FailureClass.all.map(\.rawValue)
 }

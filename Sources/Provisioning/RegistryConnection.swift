@@ -1,12 +1,17 @@
+import JobRunner
 import OCIRegistry
 
 extension RegistryAccess {
     /// Runs `body` with a client for this registry and always shuts its connection pool down.
+    /// Requests are paced by one rate limiter for the host; `onPause` hears of every pause it makes.
     func withClient<T: Sendable>(_ options: ProvisionOptions,
+                                 onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in },
                                  _ body: (RegistryClient) async throws -> T) async throws -> T {
         let transport = AsyncHTTPClientTransport(timeout: options.requestTimeout,
                                                  maxConnectionsPerHost: options.concurrency + 2)
-        let client = RegistryClient(registry: registry, transport: MeteredTransport(base: transport),
+        let limiter = RateLimiter(.init(rate: RateDefaults.rate(for: registry, requested: options.rate)))
+        let throttled = ThrottledTransport(base: transport, limiter: limiter, onPause: onPause)
+        let client = RegistryClient(registry: registry, transport: MeteredTransport(base: throttled),
                                     credentials: credentials, plainHTTP: plainHTTP)
         let result: T
         do {
@@ -26,6 +31,11 @@ extension RegistryAccess {
         } catch {
             throw CommandError(preflightMessage(PushError.classify(error)), status: .registryUnavailable)
         }
+    }
+
+    /// Pings the registry with the credentials; throws the preflight error when they are refused.
+    public func checkLogin(_ options: ProvisionOptions) async throws {
+        try await withClient(options) { client in try await preflight(client) }
     }
 
     /// The one-line error for a registry that cannot be used, with the remedy.

@@ -11,13 +11,15 @@ import Synchronization
 /// reported at the end.
 final class RunRecorder: Sendable {
     let store: AuditStore
+    let runID: RunID
     let console: Console
     let registry: RegistryHost
     let expectedDigest: Digest
     private let storeError = Mutex<AuditStoreError?>(nil)
 
-    init(store: AuditStore, console: Console, registry: RegistryHost, expectedDigest: Digest) {
+    init(store: AuditStore, runID: RunID, console: Console, registry: RegistryHost, expectedDigest: Digest) {
         self.store = store
+        self.runID = runID
         self.console = console
         self.registry = registry
         self.expectedDigest = expectedDigest
@@ -36,6 +38,16 @@ final class RunRecorder: Sendable {
         }
     }
 
+    /// The rate limiter paused every worker: say so, and record it.
+    @Sendable func paused(_ pause: RateLimiter.Pause) {
+        let rate = pause.rateAfter.map { String(format: "%.1f/s", $0) } ?? "unlimited"
+        console.error("rate limited by \(registry) (\(pause.reason)): all workers pause for "
+                      + "\(pause.duration.milliseconds) ms, rate now \(rate)")
+        write { try store.recordPause(run: runID, registry: registry.description, at: Date(),
+                                      durationMs: pause.duration.milliseconds, rateAfter: pause.rateAfter,
+                                      reason: pause.reason) }
+    }
+
     /// Records a job that was never attempted (the run stopped before it).
     func notAttempted(_ job: ProvisionJob, failure: PushError) {
         let completion = JobCompletion(status: .failed, digest: nil, errorClass: failure.failureClass.rawValue,
@@ -45,7 +57,7 @@ final class RunRecorder: Sendable {
 
     private func attemptRecord(_ job: ProvisionJob, _ report: AttemptReport) -> AttemptRecord {
         let meter = job.progress.meter
-        var record = AttemptRecord(jobID: job.id, number: report.number, startedAt: report.startedAt,
+        var record = AttemptRecord(jobID: job.id, number: job.priorAttempts + report.number, startedAt: report.startedAt,
                                    durationMs: report.duration.milliseconds, outcome: .succeeded,
                                    requests: meter.requests, bytesSent: meter.bytesSent)
         if let failure = report.failure {
@@ -121,10 +133,12 @@ final class RunRecorder: Sendable {
         return "\(status.padding(toLength: 9, withPad: " ", startingAt: 0)) \(name)  \(detail)\(retries)"
     }
 
-    private func write(_ body: () throws(AuditStoreError) -> Void) {
+    private func write(_ body: () throws -> Void) {
         do {
             try body()
         } catch {
+            let error = error as? AuditStoreError
+                ?? AuditStoreError(.sqlite(code: 0), path: store.path, message: "\(error)")
             let first = storeError.withLock { stored -> Bool in
                 guard stored == nil else { return false }
                 stored = error

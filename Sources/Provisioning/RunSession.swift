@@ -6,6 +6,7 @@ import Synchronization
 
 /// One recorded run in progress: its jobs, its client and its recorder.
 struct RunSession: Sendable {
+    let access: RegistryAccess
     let runID: RunID
     let jobs: [ProvisionJob]
     let client: RegistryClient
@@ -14,7 +15,7 @@ struct RunSession: Sendable {
 
     /// Checks that the registry answers and accepts the credentials before any job starts.
     /// On failure every job is recorded as not attempted and the command ends with exit 4.
-    func preflight(_ access: RegistryAccess) async throws {
+    func preflight() async throws {
         do {
             try await client.ping()
         } catch {
@@ -26,8 +27,13 @@ struct RunSession: Sendable {
 
     /// Runs the first job alone (a canary: it fails fast on denied credentials and gives later jobs a
     /// mount source), then the rest `concurrency` at a time.
-    func run(_ attempt: @escaping @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome]) async throws -> ExitStatus {
-        let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts))
+    func run(_ body: @escaping @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome]) async throws -> ExitStatus {
+        let attempt: @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome] = { job, info in
+            let meter = job.progress.startAttempt()
+            return try await AttemptMeter.$current.withValue(meter) { try await body(job, info) }
+        }
+        let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts),
+                               deadline: options.deadline.map { ContinuousClock.now + $0 })
         let failures = FailureTally()
         let recorder = self.recorder
         let events: @Sendable (RunnerEvent<ProvisionJob, [TagOutcome]>) async -> Void = { event in
@@ -38,14 +44,30 @@ struct RunSession: Sendable {
         }
         guard let first = jobs.first else { return .success }
         try await runner.run(jobs: AsyncJobs([first]), attempt: attempt, events: events)
+        if Task.isCancelled { return .interrupted }
         if let stop = failures.first, stop.failureClass == .denied || stop.failureClass == .authFailed {
             for job in jobs.dropFirst() { recorder.notAttempted(job, failure: stop) }
-            recorder.console.error("error: \(stop.message); stopped before the other \(jobs.count - 1) jobs")
+            recorder.console.error(canaryMessage(stop, first: first) + "; the other \(jobs.count - 1) jobs were not attempted")
             return .jobsFailed
         }
         try await runner.run(jobs: AsyncJobs(jobs.dropFirst()), attempt: attempt, events: events)
         if Task.isCancelled { return .interrupted }
         return failures.count == 0 ? .success : .jobsFailed
+    }
+}
+
+extension RunSession {
+    /// Why the batch stopped after its first job, and what to do about it.
+    func canaryMessage(_ failure: PushError, first: ProvisionJob) -> String {
+        let who = access.credentials.map { "the credentials of \($0.username)" } ?? "anonymous access"
+        let target = "\(access.registry)/\(first.repository)"
+        switch failure.failureClass {
+        case .denied:
+            return "error: denied: \(who) cannot push to \(target) (\(failure.message)); use credentials with write access "
+                + "(for ghcr.io a classic PAT with write:packages); read-only credentials can only run stevedore verify"
+        default:
+            return "error: \(access.registry) refused \(who) (\(failure.message)); check the username and the password or token"
+        }
     }
 }
 

@@ -17,7 +17,7 @@ public struct ServicesFile: Sendable, Equatable {
     public struct Service: Sendable, Equatable {
         public let name: String
         public let repository: RepositoryName
-        public let tags: [Tag]
+        public let tags: [OCIRegistry.Tag]
         /// 1-based line of the entry in the file.
         public let line: Int
     }

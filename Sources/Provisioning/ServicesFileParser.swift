@@ -23,7 +23,7 @@ struct ServicesFileParser {
         }
         var registry: RegistryHost?
         var namespace: String?
-        var defaultTags: [Tag] = []
+        var defaultTags: [OCIRegistry.Tag] = []
         var defaultTagsLine = top.mark?.line ?? 1
         var servicesNode: Node?
         for (keyNode, value) in top {
@@ -47,7 +47,7 @@ struct ServicesFileParser {
             }
         }
         if defaultTags.isEmpty && !problems.contains(where: { $0.line == defaultTagsLine }) {
-            defaultTags = [try! Tag(validating: "latest")]
+            defaultTags = [try! OCIRegistry.Tag(validating: "latest")]
         }
         guard let servicesNode else {
             fail(top.mark?.line ?? 1, "missing 'services': list the services to provision")
@@ -57,7 +57,7 @@ struct ServicesFileParser {
         return Parsed(registry: registry, namespace: namespace, services: services)
     }
 
-    private mutating func parseServices(_ node: Node, namespace: String?, defaultTags: [Tag]) -> [ServicesFile.Service] {
+    private mutating func parseServices(_ node: Node, namespace: String?, defaultTags: [OCIRegistry.Tag]) -> [ServicesFile.Service] {
         guard case let .sequence(list) = node else {
             fail(node.mark?.line ?? 1, "'services' must be a list of names or {name, tags} entries")
             return []
@@ -104,7 +104,7 @@ struct ServicesFileParser {
         return services
     }
 
-    private mutating func tags(_ node: Node) -> [Tag] {
+    private mutating func tags(_ node: Node) -> [OCIRegistry.Tag] {
         let line = node.mark?.line ?? 1
         let items: [Node]
         switch node {
@@ -115,11 +115,11 @@ struct ServicesFileParser {
             return []
         }
         if items.isEmpty { fail(line, "'tags' is empty: give at least one tag") }
-        var result: [Tag] = []
+        var result: [OCIRegistry.Tag] = []
         for item in items {
             guard let text = scalar(item, "tag") else { continue }
             do {
-                let tag = try Tag(validating: text)
+                let tag = try OCIRegistry.Tag(validating: text)
                 if result.contains(tag) {
                     fail(item.mark?.line ?? line, "duplicate tag '\(text)'")
                 } else {

@@ -22,8 +22,14 @@ enum EntryPoint {
             exit(ExitStatus.usage.rawValue)
         }
         do {
-            if var command = command as? any StevedoreCommand {
-                let status = try await command.execute(console: console)
+            if let command = command as? any StevedoreCommand {
+                let task = Task { [command] in
+                    var command = command
+                    return try await command.execute(console: console)
+                }
+                let interrupts = InterruptHandler(console: console) { task.cancel() }
+                let status = try await task.value
+                withExtendedLifetime(interrupts) {}
                 exit(status.rawValue)
             }
             var plain = command
@@ -46,7 +52,7 @@ enum EntryPoint {
 }
 
 /// A subcommand that returns a documented exit status.
-protocol StevedoreCommand: ParsableCommand {
+protocol StevedoreCommand: ParsableCommand, Sendable {
     mutating func execute(console: Console) async throws -> ExitStatus
 }
 
@@ -66,6 +72,7 @@ struct Stevedore: ParsableCommand {
             130 interrupted.
             """,
         version: RunEnvironment.toolVersion,
-        subcommands: [ProvisionCommand.self, VerifyCommand.self, ReportCommand.self]
+        subcommands: [ProvisionCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, ReportCommand.self,
+                      LoginCommand.self]
     )
 }

@@ -9,22 +9,23 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Audit database path (env STEVEDORE_DB; default $XDG_STATE_HOME/stevedore/audit.db).", valueName: "path"))
     var db: String?
 
-    func open(readOnly: Bool = false) throws -> AuditStore {
+    /// Opens (creating and migrating if needed) the audit database, and marks runs of this host whose
+    /// process is gone as `died`.
+    func open() throws -> AuditStore {
         let path = db ?? AuditStore.defaultPath()
         do {
-            return try AuditStore(path: path, readOnly: readOnly)
+            let store = try AuditStore(path: path)
+            _ = try store.markDiedRuns(host: RunEnvironment().host) { pid in kill(pid, 0) == 0 || errno == EPERM }
+            return store
         } catch {
             throw CommandError("error: \(error)", status: .auditDatabase)
         }
     }
 }
 
-/// The registry, credentials and pacing shared by `provision` and `verify`.
+/// The registry, credentials and pacing shared by every command that talks to a registry.
 struct RegistryOptions: ParsableArguments {
-    @Argument(help: "The services file (YAML).")
-    var file: String
-
-    @Option(help: ArgumentHelp("Registry host[:port]; overrides the file's 'registry'.", valueName: "host"))
+    @Option(help: ArgumentHelp("Registry host[:port]; overrides the one in the file or the recorded run.", valueName: "host"))
     var registry: String?
 
     @Option(name: .customLong("plain-http"), help: ArgumentHelp("Use plain HTTP for this host (loopback hosts always do).", valueName: "host"))
@@ -42,8 +43,14 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("max-attempts"), help: "Attempts per job before it is recorded as failed.")
     var maxAttempts = 5
 
+    @Option(help: ArgumentHelp("Requests per second to the registry, shared by all jobs (default: 30 for ghcr.io, unlimited elsewhere; 0: unlimited).", valueName: "n"))
+    var rate: Double?
+
     @Option(help: ArgumentHelp("Timeout of one HTTP request, in seconds.", valueName: "seconds"))
     var timeout = 60
+
+    @Option(help: ArgumentHelp("Stop starting jobs and retries after this long (e.g. 90s, 30m, 2h); unfinished jobs are recorded as cancelled and can be resumed.", valueName: "duration"))
+    var deadline: String?
 
     @Flag(help: "Print only errors and the summary.")
     var quiet = false
@@ -52,20 +59,24 @@ struct RegistryOptions: ParsableArguments {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let rate, !(rate >= 0 && rate.isFinite) { throw ValidationError("--rate must be 0 (unlimited) or positive") }
+        if let deadline, RetryAfter.duration(deadline) == nil {
+            throw ValidationError("--deadline '\(deadline)' is not a duration like 90s, 30m or 2h")
+        }
     }
 
-    /// Loads the services file and works out the registry, its scheme and the credentials.
-    func resolve() throws -> (file: ServicesFile, access: RegistryAccess, options: ProvisionOptions) {
-        let services = try ServicesFile.load(path: file)
+    /// Works out the registry (the flag wins over `recorded`), its scheme and the credentials.
+    /// `source` names where `recorded` came from, for the error when neither is given.
+    func access(recorded: RegistryHost?, source: String) throws -> (RegistryAccess, ProvisionOptions) {
         let host: RegistryHost
         if let registry {
             do { host = try RegistryHost(parsing: registry) } catch {
                 throw CommandError("error: invalid --registry '\(registry)': \(error.message)", status: .usage)
             }
-        } else if let fromFile = services.registry {
-            host = fromFile
+        } else if let recorded {
+            host = recorded
         } else {
-            throw CommandError("error: \(file): no 'registry' in the file; add one or pass --registry HOST", status: .usage)
+            throw CommandError("error: \(source): no 'registry' given; add one or pass --registry HOST", status: .usage)
         }
         let plain = host.isLoopback || plainHTTP.contains(host.description) || plainHTTP.contains(host.host)
         let secret = passwordStdin ? try CredentialResolver.readSecretFromStandardInput() : nil
@@ -78,6 +89,15 @@ struct RegistryOptions: ParsableArguments {
         options.concurrency = concurrency
         options.maxAttempts = maxAttempts
         options.requestTimeout = .seconds(timeout)
-        return (services, RegistryAccess(registry: host, credentials: found?.credentials, plainHTTP: plain), options)
+        options.deadline = deadline.flatMap(RetryAfter.duration)
+        options.rate = rate
+        return (RegistryAccess(registry: host, credentials: found?.credentials, plainHTTP: plain), options)
+    }
+
+    /// Loads the services file, then resolves the access (the file's registry unless --registry).
+    func resolve(file path: String) throws -> (file: ServicesFile, access: RegistryAccess, options: ProvisionOptions) {
+        let file = try ServicesFile.load(path: path)
+        let (access, options) = try access(recorded: file.registry, source: path)
+        return (file, access, options)
     }
 }

@@ -11,6 +11,9 @@ struct ProvisionCommand: StevedoreCommand {
             """
     )
 
+    @Argument(help: "The services file (YAML).")
+    var file: String
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var database: DatabaseOptions
 
@@ -21,15 +24,15 @@ struct ProvisionCommand: StevedoreCommand {
     var dryRun = false
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        var (file, access, options) = try registry.resolve()
+        var (services, access, options) = try registry.resolve(file: file)
         options.force = force
         let output = Console(quiet: registry.quiet)
         if dryRun {
-            return try await DryRun(console: output).plan(file, access: access, options: options)
+            return try await DryRun(console: output).plan(services, access: access, options: options)
         }
         let store = try database.open()
         return try await Provisioner(store: store, console: output, environment: RunEnvironment())
-            .provision(file, access: access, options: options)
+            .provision(services, access: access, options: options)
     }
 }
 
@@ -40,13 +43,16 @@ struct VerifyCommand: StevedoreCommand {
         discussion: "Works with read-only credentials. Exit 1 when a tag is missing."
     )
 
+    @Argument(help: "The services file (YAML).")
+    var file: String
+
     @OptionGroup var registry: RegistryOptions
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let (file, access, options) = try registry.resolve()
+        let (services, access, options) = try registry.resolve(file: file)
         let store = try database.open()
         return try await Provisioner(store: store, console: Console(quiet: registry.quiet), environment: RunEnvironment())
-            .verify(file, access: access, options: options)
+            .verify(services, access: access, options: options)
     }
 }

@@ -29,7 +29,7 @@ struct SummaryReport: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.open(readOnly: true)
+        let store = try database.open()
         do {
             guard let id = try run ?? store.latestRunID() else {
                 throw CommandError("error: the audit database \(store.path) has no runs yet; run stevedore provision first",

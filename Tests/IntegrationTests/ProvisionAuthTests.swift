@@ -84,7 +84,7 @@ import TestSupport
         let workspace = try Workspace()
         defer { workspace.remove() }
         let file = try workspace.servicesFile(namespace: "org", services: ["a"], tags: ["latest"])
-        let port = try freeLoopbackPort()
+        let port = try LoopbackPort.free()
         let result = try await runStevedore(["provision", file, "--registry", "127.0.0.1:\(port)", "--db", workspace.db,
                                              "--timeout", "5"], environment: [:])
         #expect(result.exitCode == 4)
@@ -123,18 +123,4 @@ import TestSupport
         #expect(help.exitCode == 0)
         #expect(help.stdout.contains("provision"))
     }
-}
-
-/// A loopback port nothing listens on (bound and released).
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

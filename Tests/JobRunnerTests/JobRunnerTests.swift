@@ -124,4 +124,19 @@ final class SleepLog: Sendable {
         #expect(finished.count == 2)
         #expect(started.withLock { $0 } == 2)
     }
+
+    @Test func noJobStartsAfterTheDeadlineAndNoRetryIsScheduledPastIt() async throws {
+        let log = EventLog()
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(60)),
+                               deadline: ContinuousClock.now + .milliseconds(200), random: { 1 })
+        try await runner.run(jobs: AsyncJobs([1, 2, 3]), attempt: { job, _ -> String in
+            if job == 1 { throw Flaky(failureClass: .server) }
+            try await Task.sleep(for: .milliseconds(300))
+            return "ok"
+        }, events: { log.add(describe($0)) })
+        // Job 1 fails once and is not retried (the 60 s back-off would end past the deadline); job 2 runs
+        // past the deadline and finishes; job 3 never starts.
+        #expect(log.all == ["start 1", "attempt 1#1 server wait=none", "failed 1 server after 1",
+                            "start 2", "attempt 2#1 ok", "done 2 ok after 1"])
+    }
 }

@@ -18,6 +18,7 @@ import Testing
         #expect(classify(403, "DENIED", message: "secondary rate limit exceeded").failureClass == .rateLimited)
         #expect(classify(403, "DENIED", message: "permission_denied: write_package").failureClass == .denied)
         #expect(classify(401, "UNAUTHORIZED").failureClass == .authFailed)
+        #expect(classify(401, "DENIED", message: "insufficient scope").failureClass == .denied)
         for status in [500, 502, 503, 504] { #expect(classify(status).failureClass == .server) }
         #expect(classify(404, "BLOB_UPLOAD_UNKNOWN", operation: "PUT blob a sha256:1").failureClass == .uploadSessionLost)
         #expect(classify(404, operation: "PUT blob a sha256:1").failureClass == .uploadSessionLost)

@@ -34,7 +34,7 @@ import TestSupport
         let layer = directory.appendingPathComponent("layer.tar.gz")
         try Data(image.layers[0].bytes).write(to: layer)
         let tar = try await ChildProcess.run(executable: "/bin/tar", arguments: ["-xzf", layer.path, "-C", directory.path],
-                                             environment: [:])
+                                             environment: ChildProcess.inheritedEnvironment())
         #expect(tar.exitCode == 0, "\(tar.stderr)")
         let text = try String(contentsOf: directory.appendingPathComponent("PLACEHOLDER"), encoding: .utf8)
         #expect(text.contains("placeholder image"))

@@ -1,0 +1,24 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds `<package>/migrations/*.sql` into the target as `EmbeddedMigrations.all`, so the schema's
+/// single source of truth is the SQL files and the built binary does not need the source tree.
+@main
+struct EmbedMigrations: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
+        let directory = context.package.directoryURL.appendingPathComponent("migrations")
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        let output = context.pluginWorkDirectoryURL.appendingPathComponent("EmbeddedMigrations.swift")
+        return [
+            .buildCommand(
+                displayName: "Embedding \(files.count) migrations",
+                executable: try context.tool(named: "MigrationEmbedder").url,
+                arguments: [output.path] + files.map(\.path),
+                inputFiles: files,
+                outputFiles: [output]
+            ),
+        ]
+    }
+}

@@ -1,0 +1,178 @@
+import CSQLite
+import Foundation
+
+/// The audit log: runs, jobs, attempts and tag results in one SQLite database (WAL mode).
+///
+/// One connection, every call serialised by a lock, so tasks can record concurrently. Each write is
+/// its own transaction and is durable against a crash of the process once the call returns.
+/// The schema is `migrations/*.sql`, embedded at build time and applied on open.
+public final class AuditStore: @unchecked Sendable {
+    public let path: String
+    let connection: Connection
+    private let lock = NSLock()
+
+    /// `$STEVEDORE_DB`, else `$XDG_STATE_HOME/stevedore/audit.db`, else `~/.local/state/stevedore/audit.db`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let path = environment["STEVEDORE_DB"], !path.isEmpty { return path }
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/stevedore/audit.db" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/state/stevedore/audit.db"
+    }
+
+    /// Opens (creating it and its directory if needed) and migrates the database at `path`.
+    /// A file that is not a SQLite database is left untouched and reported as `notADatabase`.
+    public init(path: String, readOnly: Bool = false) throws(AuditStoreError) {
+        self.path = path
+        if !readOnly {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                            attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw AuditStoreError(.cannotOpen, path: path, message: "cannot create \(directory)")
+                }
+            }
+        } else if !FileManager.default.fileExists(atPath: path) {
+            throw AuditStoreError(.cannotOpen, path: path, message: "no such file")
+        }
+        connection = try Connection(path: path, readOnly: readOnly)
+        // Reading the schema is the first access to the file: a non-database fails here, before any write.
+        let migrator = Migrator(connection: connection, migrations: EmbeddedMigrations.all)
+        let pending = try migrator.pending()
+        if readOnly {
+            guard pending.isEmpty else {
+                throw AuditStoreError(.cannotOpen, path: path, message: "its schema is older than this binary; open it once read-write")
+            }
+            return
+        }
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        try migrator.migrate(at: Timestamp.string(Date()))
+    }
+
+    /// Runs `body` with the connection, one caller at a time.
+    func locked<T>(_ body: (Connection) throws(AuditStoreError) -> T) throws(AuditStoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(connection)
+    }
+
+    /// The applied migrations, oldest first.
+    public func appliedMigrations() throws(AuditStoreError) -> [(version: Int, name: String)] {
+        try locked { connection throws(AuditStoreError) in
+            try Migrator(connection: connection, migrations: EmbeddedMigrations.all).applied().map { ($0.version, $0.name) }
+        }
+    }
+
+    // MARK: Writes
+
+    public func beginRun(_ run: NewRun) throws(AuditStoreError) -> RunID {
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("""
+                INSERT INTO runs (command, command_line, tool_version, host, user, input_file, input_sha256, registry,
+                                  namespace, options, status, started_at, parent_run_id, pid)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)
+                """, [.text(run.command), .text(run.commandLine), .text(run.toolVersion), .text(run.host), .text(run.user),
+                      .text(run.inputFile), .text(run.inputSHA256), .text(run.registry), .text(run.namespace),
+                      .text(run.options), .text(Timestamp.string(run.startedAt)), .int(run.parentRunID),
+                      .int(run.pid.map(Int64.init))])
+            return connection.lastInsertID
+        }
+    }
+
+    public func finishRun(_ id: RunID, status: RunStatus, at: Date) throws(AuditStoreError) {
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                               [.text(status.rawValue), .text(Timestamp.string(at)), .int(id)])
+        }
+    }
+
+    /// Records every job of a run as pending, in one transaction.
+    public func insertJobs(run: RunID, _ jobs: [NewJob]) throws(AuditStoreError) -> [JobID] {
+        try locked { connection throws(AuditStoreError) in
+            try connection.transaction { () throws(AuditStoreError) -> [JobID] in
+                var ids: [JobID] = []
+                ids.reserveCapacity(jobs.count)
+                for job in jobs {
+                    try connection.run("""
+                        INSERT INTO jobs (run_id, seq, service, registry, repository, tags, status)
+                        VALUES (?, ?, ?, ?, ?, ?, 'pending')
+                        """, [.int(run), .int(job.seq), .text(job.service), .text(job.registry), .text(job.repository),
+                              .text(JSONList.encode(job.tags))])
+                    ids.append(connection.lastInsertID)
+                }
+                return ids
+            }
+        }
+    }
+
+    public func markJobRunning(_ id: JobID, at: Date) throws(AuditStoreError) {
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?",
+                               [.text(Timestamp.string(at)), .int(id)])
+        }
+    }
+
+    public func recordAttempt(_ attempt: AttemptRecord) throws(AuditStoreError) {
+        try locked { connection throws(AuditStoreError) in
+            try connection.transaction { () throws(AuditStoreError) in
+                try connection.run("""
+                    INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
+                                          error_class, message, requests, bytes_sent, wait_ms, wait_reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.int(attempt.jobID), .int(attempt.number), .text(Timestamp.string(attempt.startedAt)),
+                          .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
+                          .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
+                          .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
+                try connection.run("UPDATE jobs SET attempts = max(attempts, ?) WHERE id = ?",
+                                   [.int(attempt.number), .int(attempt.jobID)])
+            }
+        }
+    }
+
+    public func recordTagResult(_ result: TagResult) throws(AuditStoreError) {
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("""
+                INSERT INTO tag_results (job_id, tag, action, digest_before, digest_after, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [.int(result.jobID), .text(result.tag), .text(result.action.rawValue), .text(result.digestBefore),
+                      .text(result.digestAfter), .text(Timestamp.string(result.at))])
+        }
+    }
+
+    public func finishJob(_ id: JobID, _ completion: JobCompletion) throws(AuditStoreError) {
+        let finished = Timestamp.string(completion.finishedAt)
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("""
+                UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
+                    duration_ms = CASE WHEN started_at IS NULL THEN NULL
+                        ELSE CAST(round((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER) END
+                WHERE id = ?
+                """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
+                      .text(completion.errorMessage), .text(finished), .text(finished), .int(id)])
+        }
+    }
+
+    /// Marks the run's pending and running jobs as cancelled; returns how many.
+    public func cancelUnfinishedJobs(run: RunID, at: Date) throws(AuditStoreError) -> Int {
+        try locked { connection throws(AuditStoreError) in
+            try connection.run("""
+                UPDATE jobs SET status = 'cancelled', error_class = 'cancelled',
+                    error_message = coalesce(error_message, 'not finished when the run stopped'), finished_at = ?
+                WHERE run_id = ? AND status IN ('pending', 'running')
+                """, [.text(Timestamp.string(at)), .int(run)])
+        }
+    }
+}
+
+/// Tags are stored as a JSON array of strings.
+enum JSONList {
+    static func encode(_ values: [String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: values)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]) ?? []
+    }
+}

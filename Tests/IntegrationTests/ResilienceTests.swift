@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs through a fault-injecting proxy in front of the real registry.
+@Suite(.serialized) struct ResilienceTests {
+    @Test func batchThroughTwentyPercentFaultsSucceedsWithOneFailedAttemptPerFault() async throws {
+        let registry = try await RegistryFixture.start(.anonymous)
+        let proxy = try await FaultProxy.start(upstream: registry.address, .init(rate: 0.2, seed: 20_261_125))
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let services = (1...500).map { String(format: "svc-%03d", $0) }
+        let file = try workspace.servicesFile(namespace: "flaky", services: services, tags: ["latest"])
+        let run = try await runStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet",
+                                          "--max-attempts", "12", "--timeout", "10"],
+                                         environment: [:], timeout: .seconds(600))
+        #expect(run.exitCode == 0, "stderr: \(run.stderr)")
+        let summary = try await summaryJSON(db: workspace.db)
+        #expect(summary["jobs_succeeded"] as? Int == 500)
+        #expect(summary["jobs_failed"] as? Int == 0)
+
+        let failing = proxy.injections.filter(\.fault.fails)
+        #expect(failing.count > 100)  // about 20% of ~2 500 requests
+        let failedAttempts = try await sqlite(workspace.db, "SELECT count(*) FROM attempts WHERE outcome='failed'")
+        #expect(failedAttempts == [String(failing.count)])
+        // Every kind of fault was injected, and each failed attempt carries the class of its fault.
+        let kinds = Set(failing.map(\.fault))
+        #expect(kinds.count >= 6)
+        let classes = try await sqlite(workspace.db, "SELECT DISTINCT error_class FROM attempts WHERE outcome='failed' ORDER BY 1")
+        #expect(Set(classes).isSubset(of: ["network", "rate_limited", "server", "upload_session_lost"]))
+        #expect(classes.count == 4)
+        // Every tag holds the placeholder, according to the registry itself.
+        let check = try await runStevedore(["verify", file, "--registry", registry.address, "--db", workspace.db, "--quiet"],
+                                           environment: [:], timeout: .seconds(300))
+        #expect(check.exitCode == 0, "stderr: \(check.stderr)")
+        await proxy.stop()
+        await registry.stop()
+    }
+
+    @Test func aDeniedJobIsTriedOnceAndRetryPushesOnlyTheFailedJobs() async throws {
+        let registry = try await RegistryFixture.start(.anonymous)
+        let proxy = try await FaultProxy.start(upstream: registry.address, .init(rate: 0))
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let services = (1...20).map { "app\($0)" }
+        let file = try workspace.servicesFile(namespace: "team", services: services, tags: ["latest", "1.0"])
+        proxy.deny(repositories: ["team/app7", "team/app13"])
+        let first = try await runStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db],
+                                           environment: [:])
+        #expect(first.exitCode == 1)
+        let failed = try await sqlite(workspace.db, "SELECT service, attempts, error_class FROM jobs WHERE status='failed' ORDER BY seq")
+        #expect(failed == ["app7|1|denied", "app13|1|denied"])
+        let deniedAttempts = try await sqlite(workspace.db,
+            "SELECT a.http_status, a.error_code FROM attempts a JOIN jobs j ON j.id=a.job_id WHERE j.status='failed'")
+        #expect(deniedAttempts == ["403|DENIED", "403|DENIED"])
+
+        // The permission is fixed; retry pushes exactly the two failed jobs, in a new run linked to the first.
+        proxy.deny(repositories: [])
+        let manifestsBefore = count(registry.accessLog(), "PUT", "/manifests/")
+        let retry = try await runStevedore(["retry", "--registry", proxy.address, "--db", workspace.db], environment: [:])
+        #expect(retry.exitCode == 0, "stderr: \(retry.stderr)")
+        let runs = try await sqlite(workspace.db, "SELECT id, command, parent_run_id, status FROM runs ORDER BY id")
+        #expect(runs == ["1|provision||failed", "2|retry|1|succeeded"])
+        let retried = try await sqlite(workspace.db, "SELECT service, status FROM jobs WHERE run_id=2 ORDER BY seq")
+        #expect(retried == ["app7|succeeded", "app13|succeeded"])
+        let puts = registry.accessLog().filter { $0.method == "PUT" && $0.path.contains("/manifests/") }.dropFirst(manifestsBefore)
+        #expect(Set(puts.map(\.path)) == ["/v2/team/app7/manifests/latest", "/v2/team/app7/manifests/1.0",
+                                          "/v2/team/app13/manifests/latest", "/v2/team/app13/manifests/1.0"])
+        await proxy.stop()
+        await registry.stop()
+    }
+
+    @Test func killedMidRunThenResumeFinishesWithoutPushingAnythingTwice() async throws {
+        let registry = try await RegistryFixture.start(.anonymous)
+        // Every request is slowed down, so the run is still going when it is killed.
+        let proxy = try await FaultProxy.start(upstream: registry.address,
+                                               .init(rate: 1, faults: [.delay], delay: .milliseconds(15)))
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let services = (1...200).map { String(format: "k%03d", $0) }
+        let file = try workspace.servicesFile(namespace: "crash", services: services, tags: ["latest"])
+        let child = try spawnStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet"])
+        try await waitUntil(db: workspace.db, "SELECT count(*) >= 40 FROM jobs WHERE status='succeeded'")
+        child.signal(SIGKILL)
+        let killed = try await child.wait(timeout: .seconds(10))
+        #expect(killed.exitCode == 128 + SIGKILL)
+
+        let report = try await runStevedore(["report", "summary", "--format", "json", "--db", workspace.db], environment: [:])
+        #expect(report.stdout.contains(#""status" : "died""#))
+        let unfinished = try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('pending','running')")
+        #expect(Int(unfinished.first ?? "0")! > 0)
+
+        proxy.setRate(0)
+        let resume = try await runStevedore(["resume", "--registry", proxy.address, "--db", workspace.db, "--quiet"],
+                                            environment: [:], timeout: .seconds(300))
+        #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
+        let statuses = try await sqlite(workspace.db, "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 1")
+        #expect(statuses.allSatisfy { $0.hasPrefix("succeeded|") || $0.hasPrefix("skipped|") })
+        #expect(try await sqlite(workspace.db, "SELECT count(*) FROM jobs") == ["200"])
+        let runStatus = try await sqlite(workspace.db, "SELECT status FROM runs")
+        #expect(runStatus == ["succeeded"])
+        // No tag received a second manifest PUT.
+        let puts = registry.accessLog().filter { $0.method == "PUT" && $0.path.contains("/manifests/") }.map(\.path)
+        #expect(puts.count == 200)
+        #expect(Set(puts).count == 200)
+        await proxy.stop()
+        await registry.stop()
+    }
+
+    @Test func sigintCancelsWithExit130AndResumeFinishes() async throws {
+        let registry = try await RegistryFixture.start(.anonymous)
+        let proxy = try await FaultProxy.start(upstream: registry.address,
+                                               .init(rate: 1, faults: [.delay], delay: .milliseconds(15)))
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let services = (1...150).map { String(format: "i%03d", $0) }
+        let file = try workspace.servicesFile(namespace: "intr", services: services, tags: ["latest"])
+        let child = try spawnStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet"])
+        try await waitUntil(db: workspace.db, "SELECT count(*) >= 20 FROM jobs WHERE status='succeeded'")
+        child.signal(SIGINT)
+        let interrupted = try await child.wait(timeout: .seconds(20))
+        #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
+        #expect(try await sqlite(workspace.db, "SELECT status FROM runs") == ["interrupted"])
+        let cancelled = try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status='cancelled'")
+        #expect(Int(cancelled.first ?? "0")! > 0)
+        #expect(try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('pending','running')") == ["0"])
+
+        proxy.setRate(0)
+        let resume = try await runStevedore(["resume", "--registry", proxy.address, "--db", workspace.db, "--quiet"],
+                                            environment: [:], timeout: .seconds(300))
+        #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
+        #expect(try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('succeeded','skipped')") == ["150"])
+        await proxy.stop()
+        await registry.stop()
+    }
+}
+
+/// Polls the audit database until `condition` (a SQL expression returning 0/1) holds.
+func waitUntil(db: String, _ condition: String, timeout: Duration = .seconds(60)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if FileManager.default.fileExists(atPath: db),
+           let row = try? await ChildProcess.run(executable: "/usr/bin/sqlite3", arguments: [db, condition], environment: [:]),
+           row.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1" {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting for: \(condition)")
+}

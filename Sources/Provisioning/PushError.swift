@@ -122,7 +122,7 @@ public enum RetryAfter {
             index = unitEnd
         }
         guard parsedAny else { return nil }
-        return .microseconds(Int64((total * 1e6).rounded(.up)))
+        return .microseconds(Int64((total * 1e6).rounded()))
     }
 
     private static func httpDate(_ text: String) -> Date? {

@@ -28,9 +28,16 @@ struct RunSession: Sendable {
     /// Runs the first job alone (a canary: it fails fast on denied credentials and gives later jobs a
     /// mount source), then the rest `concurrency` at a time.
     func run(_ body: @escaping @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome]) async throws -> ExitStatus {
+        // Every failure leaves an attempt classified, so the runner applies the retry policy of its class.
         let attempt: @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome] = { job, info in
             let meter = job.progress.startAttempt()
-            return try await AttemptMeter.$current.withValue(meter) { try await body(job, info) }
+            do {
+                return try await AttemptMeter.$current.withValue(meter) { try await body(job, info) }
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                throw PushError.classify(error)
+            }
         }
         let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts),
                                deadline: options.deadline.map { ContinuousClock.now + $0 })

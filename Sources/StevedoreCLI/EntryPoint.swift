@@ -8,18 +8,16 @@ import Provisioning
 enum EntryPoint {
     static func main() async {
         let console = Console()
-        let command: ParsableCommand
+        var command: ParsableCommand
         do {
             command = try Stevedore.parseAsRoot()
-        } catch {
-            let code = Stevedore.exitCode(for: error)
-            let message = Stevedore.fullMessage(for: error)
-            if code == .success {
-                console.output(message)
+            if !(command is any StevedoreCommand) {
+                // Help, version and command groups: ArgumentParser's own commands.
+                try command.run()
                 exit(0)
             }
-            console.error(message)
-            exit(ExitStatus.usage.rawValue)
+        } catch {
+            usageExit(error, console: console)
         }
         do {
             if let command = command as? any StevedoreCommand {
@@ -32,23 +30,28 @@ enum EntryPoint {
                 withExtendedLifetime(interrupts) {}
                 exit(status.rawValue)
             }
-            var plain = command
-            try plain.run()
-            exit(0)
         } catch let error as CommandError {
             console.error(error.message)
             exit(error.status.rawValue)
         } catch let error as ServicesFileError {
             console.error(error.description)
             exit(ExitStatus.usage.rawValue)
-        } catch let error as CleanExit {
-            console.output(Stevedore.fullMessage(for: error))
-            exit(0)
         } catch {
             console.error("error: \(error)")
             exit(ExitStatus.jobsFailed.rawValue)
         }
     }
+}
+
+/// Prints ArgumentParser's message for `error` and exits: 0 for help and version, else 2 (usage).
+func usageExit(_ error: any Error, console: Console) -> Never {
+    let message = Stevedore.fullMessage(for: error)
+    if Stevedore.exitCode(for: error) == .success {
+        console.output(message)
+        exit(0)
+    }
+    console.error(message)
+    exit(ExitStatus.usage.rawValue)
 }
 
 /// A subcommand that returns a documented exit status.

@@ -17,6 +17,7 @@ import TestSupport
         #expect(first.exitCode == 0, "stderr: \(first.stderr)")
         #expect(first.stdout.contains("run 1 succeeded: 15 jobs (15 succeeded, 0 skipped, 0 failed), 30 tags pushed"))
         #expect(first.stdout.contains(workspace.db))
+        let afterFirst = registry.accessLog()
 
         // Every service:tag is there, per the independent client, holding the placeholder.
         for service in stage0Services {
@@ -26,7 +27,6 @@ import TestSupport
                 #expect(image.layers == [PlaceholderImage.image.layers[0].digest.description])
             }
         }
-        let afterFirst = registry.accessLog()
         #expect(count(afterFirst, "PUT", "/manifests/") == 30)
         // Blobs: uploaded once by the canary job, mounted by all others.
         #expect(count(afterFirst, "POST", "mount=") == 28)
@@ -50,11 +50,16 @@ import TestSupport
         #expect(requests == [String(afterFirst.filter { $0.path != "/v2/" }.count)])
 
         // A second run sends no manifest and skips every job.
+        let beforeSecond = registry.accessLog()
         let second = try await runStevedore(["provision", file, "--registry", registry.address, "--db", workspace.db],
                                             environment: [:])
         #expect(second.exitCode == 0, "stderr: \(second.stderr)")
         let afterSecond = registry.accessLog()
         #expect(count(afterSecond, "PUT", "/manifests/") == 30)
+        // The rerun asked only what the tags hold: one tags list and two HEADs per repository.
+        let rerunRequests = afterSecond.dropFirst(beforeSecond.count).filter { $0.path != "/v2/" }
+        #expect(rerunRequests.count == 45, "\(rerunRequests)")
+        #expect(rerunRequests.filter { $0.path.contains("/tags/list") }.count == 15)
         #expect(count(afterSecond, "POST", "/blobs/uploads/") == count(afterFirst, "POST", "/blobs/uploads/"))
         let rerun = try await summaryJSON(db: workspace.db)
         #expect(rerun["run_id"] as? Int == 2)

@@ -51,5 +51,5 @@ import TestSupport
 
 enum PlaceholderDigest {
     /// Recorded when the placeholder was designed; see PlaceholderImage.swift before changing it.
-    static let expected = "sha256:PENDING"
+    static let expected = "sha256:ad1beab491c0153acd1e77807acfe4b25c32c74254a7fc02e3f71b49368230cb"
 }

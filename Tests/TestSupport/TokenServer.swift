@@ -38,11 +38,15 @@ public final class TokenServer: Sendable {
     private let certificateDER: Data
     private let users: [String: User]
     private let counts = Mutex((requests: 0, refused: 0))
+    private let scopeLog = Mutex<[String]>([])
     private let directory: String
     private let serving = Mutex<Task<Void, Never>?>(nil)
 
     /// Token requests answered so far (including refused ones).
     public var requestCount: Int { counts.withLock { $0.requests } }
+    /// The scopes of every token request, in order (one string per request, scopes space-separated).
+    public var requestedScopes: [String] { scopeLog.withLock { $0 } }
+
     /// Token requests refused for bad credentials.
     public var refusedCount: Int { counts.withLock { $0.refused } }
 
@@ -130,6 +134,7 @@ public final class TokenServer: Sendable {
         guard components?.path == "/token" else { return (.notFound, #"{"errors":[{"code":"NOT_FOUND"}]}"#) }
         let query = components?.queryItems ?? []
         let scopes = query.filter { $0.name == "scope" }.compactMap(\.value)
+        scopeLog.withLock { $0.append(scopes.joined(separator: " ")) }
         var subject = ""
         var user: User?
         if let header = request.headers.first(name: "Authorization") {

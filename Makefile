@@ -1,0 +1,78 @@
+# Stevedore: build, test and demo on Debian (bookworm) with Swift 6.
+#
+#   make deps    install the missing Debian packages the tests and the demo need (apt-get)
+#   make build   swift build (debug)
+#   make test    deps, then build everything and run every test (they start their own registries)
+#   make demo    deps + build, then provision examples/stage0.yaml into a throw-away local registry
+#   make bench   run bench/run.sh, if present
+#   make clean   swift package clean, remove .demo/ and .test-tmp/
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.PHONY: deps build test demo bench clean
+
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+DEBIAN_PACKAGES := docker-registry skopeo apache2-utils libsqlite3-dev sqlite3
+STEVEDORE := .build/debug/stevedore
+DEMO_DIR := .demo
+LOCAL_REGISTRY := bash examples/local-registry.sh
+# Tests write their registries' storage, logs and workspaces here (removed at the start of the next run).
+TEST_TMP := .test-tmp
+
+# Installs only what is missing: `apt-get install` would also upgrade a package that is present.
+deps:
+	@set -euo pipefail; \
+	if ! command -v dpkg-query >/dev/null; then \
+		echo "deps: no dpkg-query (not Debian?): make sure these are installed: $(DEBIAN_PACKAGES)"; \
+		exit 0; \
+	fi; \
+	missing=(); \
+	for package in $(DEBIAN_PACKAGES); do \
+		status=$$(dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null || true); \
+		[[ $$status == "install ok installed" ]] || missing+=("$$package"); \
+	done; \
+	if (( $${#missing[@]} == 0 )); then \
+		echo "deps: all present ($(DEBIAN_PACKAGES))"; \
+		exit 0; \
+	fi; \
+	sudo=(); \
+	if [[ $$(id -u) != 0 ]]; then \
+		command -v sudo >/dev/null || { echo "deps: not root and no sudo: install $${missing[*]}" >&2; exit 1; }; \
+		sudo=(sudo); \
+	fi; \
+	echo "deps: installing $${missing[*]}"; \
+	"$${sudo[@]}" apt-get update -qq; \
+	"$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$${missing[@]}"
+
+build:
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	TMPDIR="$(CURDIR)/$(TEST_TMP)" $(SWIFT) test --skip-build
+
+# A docker-registry on a free 127.0.0.1 port (examples/local-registry.sh), provisioned from
+# examples/stage0.yaml, then the run's report. The registry is stopped however the demo ends.
+demo: deps build
+	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@set -euo pipefail; \
+	trap '$(LOCAL_REGISTRY) stop $(DEMO_DIR)' EXIT; \
+	address=$$($(LOCAL_REGISTRY) start $(DEMO_DIR)); \
+	echo "demo: docker-registry on $$address (config and logs in $(DEMO_DIR)/)"; \
+	run() { echo "\$$ $$*"; "$$@"; }; \
+	run $(STEVEDORE) provision examples/stage0.yaml --registry "$$address" --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) report summary --db $(DEMO_DIR)/audit.db
+
+bench:
+	@if [[ -f bench/run.sh ]]; then \
+		bash bench/run.sh; \
+	else \
+		echo "bench: placeholder: bench/run.sh does not exist yet, nothing to run"; \
+	fi
+
+clean:
+	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)
+	$(SWIFT) package clean
+	rm -rf $(DEMO_DIR) $(TEST_TMP)

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Paces requests to one host: a token bucket shared by every worker, that pauses the whole host
-/// when the server says it is throttling, backs the rate off and lets it recover gradually.
+/// Paces requests to one host: a token bucket shared by every worker. When the server throttles, the
+/// whole host pauses for the hinted time; a configured rate also backs off and recovers gradually.
+/// A host without a configured rate is not given an invented one: its throttles pause it, nothing more.
 ///
 /// Time is injected (`now`, `sleep`), so the pacing is tested with a virtual clock, not sleeps.
 /// Reservations are first come, first served: each caller is given the next free send time.
@@ -24,34 +25,42 @@ public final class RateLimiter: Sendable {
         /// How often the rate may grow back after a throttle, and by what factor.
         public var recoveryInterval: Duration
         public var recoveryFactor: Double
-        /// Multiplier applied to the rate on each throttle.
+        /// Multiplier applied to the rate on a throttle; throttles within `backoffWindow` of the last
+        /// back-off (concurrent workers hitting the same burst) count once.
         public var backoffFactor: Double
+        public var backoffWindow: Duration
+        /// The rate never goes below this share of the rate before the first throttle, nor below
+        /// `minimumRate`: a server that throttles at random must not stall the run.
+        public var floorFraction: Double
         public var minimumRate: Double
 
         public init(rate: Double? = nil, burst: Int = 8, defaultPause: Duration = .seconds(1),
                     recoveryInterval: Duration = .seconds(2), recoveryFactor: Double = 1.25,
-                    backoffFactor: Double = 0.5, minimumRate: Double = 0.5) {
+                    backoffFactor: Double = 0.5, backoffWindow: Duration = .seconds(1),
+                    floorFraction: Double = 0.25, minimumRate: Double = 0.5) {
             self.rate = rate
             self.burst = max(1, burst)
             self.defaultPause = defaultPause
             self.recoveryInterval = recoveryInterval
             self.recoveryFactor = recoveryFactor
             self.backoffFactor = backoffFactor
+            self.backoffWindow = backoffWindow
+            self.floorFraction = floorFraction
             self.minimumRate = minimumRate
         }
     }
 
     private struct State {
         var rate: Double?
-        /// The rate to recover to: the configured one, or for an unlimited host the rate observed
-        /// when it first throttled (reaching it again makes the host unlimited again).
+        /// The configured rate, which a backed-off rate recovers to.
         var target: Double?
         /// Theoretical time the next request is due (GCRA), as an offset on the injected clock.
         var due: Duration = .zero
         var pausedUntil: Duration = .zero
         var lastChange: Duration = .zero
-        /// Send times of recent requests, to estimate the rate when an unlimited host throttles.
-        var recent: [Duration] = []
+        var lastBackoff: Duration?
+        /// The lowest rate back-offs may reach.
+        var floor: Double
     }
 
     public let configuration: Configuration
@@ -63,7 +72,8 @@ public final class RateLimiter: Sendable {
                 now: @escaping @Sendable () -> Duration = RateLimiter.monotonicNow,
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         self.configuration = configuration
-        self.state = Mutex(State(rate: configuration.rate, target: configuration.rate))
+        self.state = Mutex(State(rate: configuration.rate, target: configuration.rate,
+                                 floor: Self.floor(below: configuration.rate, configuration)))
         self.now = now
         self.sleep = sleep
     }
@@ -91,25 +101,22 @@ public final class RateLimiter: Sendable {
                 start = max(start, earliest)
                 state.due = max(state.due, start) + interval
             }
-            state.recent.append(start)
-            if state.recent.count > 64 { state.recent.removeFirst(state.recent.count - 64) }
             return start - t
         }
     }
 
-    /// The server throttled (429, or a secondary rate limit): pause every worker for `hint`
-    /// (or the default pause) and halve the rate. Returns the pause to record.
+    /// The server throttled (429, or a secondary rate limit): pause every worker for `hint` (or the
+    /// default pause) and, when a rate is configured, back it off. Returns the pause to record.
     @discardableResult
     public func throttled(hint: Duration?, at t: Duration? = nil, reason: String = "rate limited") -> Pause {
         let t = t ?? now()
         return state.withLock { state in
             let pause = hint ?? configuration.defaultPause
             state.pausedUntil = max(state.pausedUntil, t + pause)
-            if state.rate == nil {
-                state.rate = Self.observedRate(state.recent, at: t) ?? 10
-                state.target = state.rate
+            if let rate = state.rate, state.lastBackoff.map({ t >= $0 + configuration.backoffWindow }) ?? true {
+                state.rate = max(state.floor, rate * configuration.backoffFactor)
+                state.lastBackoff = t
             }
-            state.rate = max(configuration.minimumRate, state.rate! * configuration.backoffFactor)
             state.due = max(state.due, state.pausedUntil)
             state.lastChange = t + pause
             return Pause(duration: pause, rateAfter: state.rate, reason: reason)
@@ -117,24 +124,16 @@ public final class RateLimiter: Sendable {
     }
 
     /// Grows a backed-off rate by `recoveryFactor` per `recoveryInterval` without throttling, up to the
-    /// target; an unlimited host becomes unlimited again once it is back at the rate it had.
+    /// configured rate.
     private func recover(_ state: inout State, at t: Duration) {
         guard let rate = state.rate, let target = state.target, rate < target,
               t >= state.lastChange + configuration.recoveryInterval else { return }
-        let grown = rate * configuration.recoveryFactor
-        if grown >= target {
-            state.rate = configuration.rate == nil ? nil : target
-            if configuration.rate == nil { state.target = nil }
-        } else {
-            state.rate = grown
-        }
+        state.rate = min(target, rate * configuration.recoveryFactor)
         state.lastChange = t
     }
 
-    static func observedRate(_ recent: [Duration], at t: Duration) -> Double? {
-        guard recent.count >= 8, let first = recent.first else { return nil }
-        let span = (t - first).seconds
-        return span > 0 ? Double(recent.count) / span : nil
+    static func floor(below rate: Double?, _ configuration: Configuration) -> Double {
+        max(configuration.minimumRate, (rate ?? 0) * configuration.floorFraction)
     }
 
     /// Monotonic time since an arbitrary origin.

@@ -10,6 +10,11 @@ extension RegistryClient {
         switch response.status {
         case 200..<300: break
         case 404: return nil
+        case 403:
+            // A HEAD answer has no body, so a bare 403 cannot say whether it is a denial or a (ghcr.io)
+            // secondary rate limit: ask again with GET, whose error body tells, and whose success answers.
+            guard let fetched = try await manifest(repository: repository, reference: reference) else { return nil }
+            return ManifestDescriptor(digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.count)
         default: throw failure(operation, response)
         }
         let mediaType = MediaType.essence(response.header("Content-Type"))

@@ -25,7 +25,14 @@ struct ImagePusher: Sendable {
             let current = try await currentDigests(job.repository, tags: pending)
             repositoryExists = current.repositoryExists
             for tag in pending {
-                switch decide(current.digests[tag.value] ?? nil) {
+                let digest = current.digests[tag.value] ?? nil
+                if digest == image.manifestDigest, let before = job.progress.manifestSent(tag) {
+                    // An earlier attempt's PUT landed but its answer was lost (reset, timeout).
+                    job.progress.record(TagOutcome(tag: tag, action: before == nil ? .pushed : .overwritten,
+                                                   before: before, after: digest))
+                    continue
+                }
+                switch decide(digest) {
                 case .push(let before): toPush.append((tag, before))
                 case .settled(let action, let digest):
                     job.progress.record(TagOutcome(tag: tag, action: action, before: digest, after: digest))
@@ -39,6 +46,7 @@ struct ImagePusher: Sendable {
                 job.progress.addBlob(blob.digest)
             }
             for (tag, before) in toPush {
+                job.progress.sendingManifest(tag, before: job.progress.manifestSent(tag) ?? before)
                 let digest = try await client.putManifest(repository: job.repository, reference: tag.value,
                                                           bytes: image.manifest, mediaType: image.manifestMediaType)
                 job.progress.record(TagOutcome(tag: tag, action: before == nil ? .pushed : .overwritten,

@@ -39,6 +39,8 @@ final class JobProgress: Sendable {
     private struct State {
         var blobs: Set<Digest> = []
         var outcomes: [String: TagOutcome] = [:]
+        /// Manifest PUTs sent whose answer was lost, with what the tag held before.
+        var manifestsSent: [String: Digest?] = [:]
         var meter = AttemptMeter()
     }
 
@@ -48,6 +50,13 @@ final class JobProgress: Sendable {
     func addBlob(_ digest: Digest) { state.withLock { _ = $0.blobs.insert(digest) } }
     func outcome(for tag: Tag) -> TagOutcome? { state.withLock { $0.outcomes[tag.value] } }
     func record(_ outcome: TagOutcome) { state.withLock { $0.outcomes[outcome.tag.value] = outcome } }
+
+    /// Notes that a manifest PUT for `tag` is being sent (the tag held `before`), so that if its answer is
+    /// lost, the next attempt credits the push to this job instead of calling the tag skipped.
+    func sendingManifest(_ tag: Tag, before: Digest?) { state.withLock { $0.manifestsSent[tag.value] = before } }
+
+    /// What `tag` held before a manifest PUT this job sent, if it sent one: `.some(nil)` means absent.
+    func manifestSent(_ tag: Tag) -> Digest?? { state.withLock { $0.manifestsSent[tag.value] } }
 
     /// Settled tags, in the order of `tags`.
     func outcomes(in tags: [Tag]) -> [TagOutcome] {

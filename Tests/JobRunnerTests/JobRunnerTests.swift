@@ -128,10 +128,10 @@ final class SleepLog: Sendable {
     @Test func noJobStartsAfterTheDeadlineAndNoRetryIsScheduledPastIt() async throws {
         let log = EventLog()
         let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(60)),
-                               deadline: ContinuousClock.now + .milliseconds(200), random: { 1 })
+                               deadline: ContinuousClock.now + .seconds(1), random: { 1 })
         try await runner.run(jobs: AsyncJobs([1, 2, 3]), attempt: { job, _ -> String in
             if job == 1 { throw Flaky(failureClass: .server) }
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(1500))
             return "ok"
         }, events: { log.add(describe($0)) })
         // Job 1 fails once and is not retried (the 60 s back-off would end past the deadline); job 2 runs

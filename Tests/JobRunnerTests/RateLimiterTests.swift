@@ -59,15 +59,15 @@ import Testing
         #expect(limiter.currentRate == 40)
     }
 
-    @Test func anUnlimitedHostGetsALimitWhenThrottledAndLosesItAfterRecovering() {
-        let limiter = RateLimiter(.init(rate: nil, burst: 1, recoveryInterval: .seconds(1), recoveryFactor: 2))
-        // 20 requests over one second: about 20/s observed.
-        for i in 0..<20 { _ = limiter.reserve(at: .milliseconds(50 * i)) }
-        limiter.throttled(hint: .zero, at: .seconds(1))
-        let limited = try! #require(limiter.currentRate)
-        #expect(limited > 8 && limited < 12)
-        _ = limiter.reserve(at: .seconds(3))
+    @Test func aHostWithoutAConfiguredRateIsPausedButNotLimited() {
+        let limiter = RateLimiter(.init(rate: nil))
+        for i in 0..<100 { _ = limiter.reserve(at: .milliseconds(i)) }
+        let pause = limiter.throttled(hint: .milliseconds(300), at: .milliseconds(10))
+        #expect(pause.rateAfter == nil)
         #expect(limiter.currentRate == nil)
+        #expect(limiter.reserve(at: .milliseconds(20)) == .milliseconds(290))
+        #expect(limiter.reserve(at: .seconds(1)) == .zero)
+        #expect(limiter.reserve(at: .seconds(1)) == .zero)
     }
 
     @Test func acquireSleepsForTheReservedWait() async throws {
@@ -81,9 +81,21 @@ import Testing
         #expect(slept.withLock { $0 } == [.milliseconds(200), .milliseconds(400)])
     }
 
-    @Test func backoffNeverGoesBelowTheMinimumRate() {
-        let limiter = RateLimiter(.init(rate: 2, minimumRate: 0.5))
-        for _ in 0..<10 { limiter.throttled(hint: .zero, at: .zero) }
-        #expect(limiter.currentRate == 0.5)
+    @Test func backoffStopsAtTheFloor() {
+        let limiter = RateLimiter(.init(rate: 40, recoveryInterval: .seconds(100), floorFraction: 0.25))
+        for second in 0..<10 { limiter.throttled(hint: .zero, at: .seconds(second)) }
+        #expect(limiter.currentRate == 10)
+        let slow = RateLimiter(.init(rate: 1, floorFraction: 0.25, minimumRate: 0.5))
+        for second in 0..<10 { slow.throttled(hint: .zero, at: .seconds(second)) }
+        #expect(slow.currentRate == 0.5)
+    }
+
+    @Test func throttlesFromOneBurstBackOffOnce() {
+        let limiter = RateLimiter(.init(rate: 80, backoffWindow: .seconds(1)))
+        // Eight workers all get a 429 from the same burst.
+        for i in 0..<8 { limiter.throttled(hint: .milliseconds(100), at: .milliseconds(i)) }
+        #expect(limiter.currentRate == 40)
+        limiter.throttled(hint: .milliseconds(100), at: .milliseconds(1500))
+        #expect(limiter.currentRate == 20)
     }
 }

@@ -53,6 +53,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // make bench: the minimal-sequence client that stands for the registry's ceiling.
+        .executableTarget(name: "BenchCeiling", dependencies: [
+            "ImageSources",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "bench/CeilingClient"),
+
         // Fixtures shared by the tests: real registry processes, skopeo, child processes.
         .target(name: "TestSupport", dependencies: [
             "OCIRegistry",

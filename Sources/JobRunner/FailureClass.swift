@@ -56,4 +56,11 @@ public protocol ClassifiedError: Error {
     var failureClass: FailureClass { get }
     /// A wait hinted by the server (`Retry-After`, or a hint in the error message).
     var retryAfter: Duration? { get }
+    /// Whether the attempt got part of the job done before it failed (such attempts do not count
+    /// against the attempt limit: the job is advancing).
+    var madeProgress: Bool { get }
+}
+
+extension ClassifiedError {
+    public var madeProgress: Bool { false }
 }

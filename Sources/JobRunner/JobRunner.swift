@@ -56,6 +56,10 @@ public struct JobRunner: Sendable {
     ) async {
         await events(.started(job))
         var number = 0
+        // Failed attempts that count against the limit, and failures since the job last advanced
+        // (the back-off exponent).
+        var counted = 0
+        var consecutive = 0
         while true {
             number += 1
             let startedAt = Date()
@@ -70,10 +74,13 @@ public struct JobRunner: Sendable {
             } catch {
                 let cancelled = Task.isCancelled || error is CancellationError
                 let failureClass = cancelled ? .cancelled : Self.classify(error)
+                let classified = error as? ClassifiedError
+                let progressed = classified?.madeProgress ?? false
+                consecutive = progressed ? 1 : consecutive + 1
+                if !progressed && failureClass != .rateLimited { counted += 1 }
                 var wait: (Duration, RetryPolicy.WaitReason)?
-                if !cancelled, failureClass.isRetryable, number < retry.maxAttempts {
-                    wait = retry.delay(afterAttempt: number, hint: (error as? ClassifiedError)?.retryAfter,
-                                       unit: random())
+                if !cancelled, failureClass.isRetryable, counted < retry.maxAttempts, number < retry.hardLimit {
+                    wait = retry.delay(afterAttempt: consecutive, hint: classified?.retryAfter, unit: random())
                     if let chosen = wait, pastDeadline(after: chosen.0) { wait = nil }
                 }
                 let failure = AttemptReport.Failure(error: error, failureClass: failureClass,

@@ -1,5 +1,9 @@
 /// How many times a job is tried and how long to wait between tries.
 ///
+/// `maxAttempts` bounds the attempts that count: those that failed without getting any part of the job
+/// done and were not throttled (a 429 is the server asking us to wait, not a failure of the job).
+/// Every attempt is still recorded; `hardLimit` bounds them all.
+///
 /// Back-off is exponential with full jitter: the wait before attempt `n + 1` is drawn uniformly from
 /// `0 ... min(maxDelay, baseDelay * 2^(n-1))`. A server hint (`Retry-After`) replaces the draw when it is
 /// longer, capped at `maxHint` so a hostile or broken header cannot park a run for hours.
@@ -8,6 +12,9 @@ public struct RetryPolicy: Sendable, Equatable {
     public var baseDelay: Duration
     public var maxDelay: Duration
     public var maxHint: Duration
+
+    /// Attempts of one job in all, counted or not.
+    public var hardLimit: Int { maxAttempts * 4 }
 
     public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(200),
                 maxDelay: Duration = .seconds(20), maxHint: Duration = .seconds(120)) {

@@ -1,6 +1,26 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+
+/// Which server certificates an HTTPS connection trusts.
+public enum TLSTrust: Sendable, Equatable {
+    /// The system trust store.
+    case system
+    /// Only the certificates in this PEM file (a private CA).
+    case certificateFile(String)
+    /// Any certificate: verification is off. Only when asked for, and recorded with the run.
+    case insecureSkipVerify
+
+    /// How the run record names it.
+    public var name: String {
+        switch self {
+        case .system: "system"
+        case .certificateFile: "ca_cert"
+        case .insecureSkipVerify: "insecure_skip_verify"
+        }
+    }
+}
 
 /// The production transport: one shared `HTTPClient` with an HTTP/1.1 keep-alive pool.
 ///
@@ -18,7 +38,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// - Parameters:
     ///   - timeout: deadline for one whole request, body included.
     ///   - maxConnectionsPerHost: soft limit of pooled HTTP/1.1 connections per host.
-    public init(timeout: Duration = .seconds(60), maxConnectionsPerHost: Int = 16) {
+    ///   - trust: which server certificates HTTPS connections accept.
+    public init(timeout: Duration = .seconds(60), maxConnectionsPerHost: Int = 16, trust: TLSTrust = .system) {
         let (seconds, attoseconds) = timeout.components
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         self.timeout = .nanoseconds(max(1, nanoseconds))
@@ -29,6 +50,13 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnectionsPerHost)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .nanoseconds(min(max(1, nanoseconds), 10_000_000_000))
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch trust {
+        case .system: break
+        case .certificateFile(let path): tls.trustRoots = .file(path)
+        case .insecureSkipVerify: tls.certificateVerification = .none
+        }
+        configuration.tlsConfiguration = tls
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -63,6 +63,9 @@ final class JobProgress: Sendable {
         state.withLock { state in tags.compactMap { state.outcomes[$0.value] } }
     }
 
+    /// How much of the job is done (blobs in place, tags settled): grows when an attempt advances it.
+    var advancement: Int { state.withLock { $0.blobs.count + $0.outcomes.count } }
+
     /// Starts metering a new attempt and returns its meter.
     func startAttempt() -> AttemptMeter {
         let meter = AttemptMeter()

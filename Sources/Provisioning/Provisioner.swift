@@ -9,11 +9,13 @@ public struct RegistryAccess: Sendable {
     public var registry: RegistryHost
     public var credentials: Credentials?
     public var plainHTTP: Bool
+    public var trust: TLSTrust
 
-    public init(registry: RegistryHost, credentials: Credentials?, plainHTTP: Bool) {
+    public init(registry: RegistryHost, credentials: Credentials?, plainHTTP: Bool, trust: TLSTrust = .system) {
         self.registry = registry
         self.credentials = credentials
         self.plainHTTP = plainHTTP
+        self.trust = trust
     }
 }
 
@@ -182,6 +184,7 @@ public struct Provisioner: Sendable {
 
     static func optionsJSON(_ options: ProvisionOptions, access: RegistryAccess) -> String {
         #"{"concurrency":\#(options.concurrency),"max_attempts":\#(options.maxAttempts),"force":\#(options.force),"# +
-            #""plain_http":\#(access.plainHTTP),"authenticated":\#(access.credentials != nil)}"#
+            #""plain_http":\#(access.plainHTTP),"tls":"\#(access.plainHTTP ? "none" : access.trust.name)","# +
+            #""authenticated":\#(access.credentials != nil)}"#
     }
 }

@@ -9,6 +9,8 @@ public struct PushError: ClassifiedError, Sendable, CustomStringConvertible {
     public let httpStatus: Int?
     public let errorCode: String?
     public let message: String
+    /// Set by the attempt that failed when it had got part of the job done first.
+    public var madeProgress = false
 
     public init(failureClass: FailureClass, message: String, httpStatus: Int? = nil,
                 errorCode: String? = nil, retryAfter: Duration? = nil) {

@@ -8,7 +8,7 @@ extension RegistryAccess {
                                  onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in },
                                  _ body: (RegistryClient) async throws -> T) async throws -> T {
         let transport = AsyncHTTPClientTransport(timeout: options.requestTimeout,
-                                                 maxConnectionsPerHost: options.concurrency + 2)
+                                                 maxConnectionsPerHost: options.concurrency + 2, trust: trust)
         let limiter = RateLimiter(.init(rate: RateDefaults.rate(for: registry, requested: options.rate)))
         let throttled = ThrottledTransport(base: transport, limiter: limiter, onPause: onPause)
         let client = RegistryClient(registry: registry, transport: MeteredTransport(base: throttled),
@@ -24,12 +24,20 @@ extension RegistryAccess {
         return result
     }
 
-    /// Pings the registry; a failure becomes the one-line preflight error with exit 4.
-    func preflight(_ client: RegistryClient) async throws(CommandError) {
+    /// Pings the registry (`/v2/`, with the credentials); returns why it is not usable, if it is not.
+    func ping(_ client: RegistryClient) async -> PushError? {
         do {
             try await client.ping()
+            return nil
         } catch {
-            throw CommandError(preflightMessage(PushError.classify(error)), status: .registryUnavailable)
+            return PushError.classify(error)
+        }
+    }
+
+    /// Pings the registry; a failure becomes the one-line preflight error with exit 4.
+    func preflight(_ client: RegistryClient) async throws(CommandError) {
+        if let failure = await ping(client) {
+            throw CommandError(preflightMessage(failure), status: .registryUnavailable)
         }
     }
 

@@ -16,13 +16,9 @@ struct RunSession: Sendable {
     /// Checks that the registry answers and accepts the credentials before any job starts.
     /// On failure every job is recorded as not attempted and the command ends with exit 4.
     func preflight() async throws {
-        do {
-            try await client.ping()
-        } catch {
-            let failure = PushError.classify(error)
-            for job in jobs { recorder.notAttempted(job, failure: failure) }
-            throw CommandError(access.preflightMessage(failure), status: .registryUnavailable)
-        }
+        guard let failure = await access.ping(client) else { return }
+        for job in jobs { recorder.notAttempted(job, failure: failure) }
+        throw CommandError(access.preflightMessage(failure), status: .registryUnavailable)
     }
 
     /// Runs the first job alone (a canary: it fails fast on denied credentials and gives later jobs a
@@ -31,12 +27,15 @@ struct RunSession: Sendable {
         // Every failure leaves an attempt classified, so the runner applies the retry policy of its class.
         let attempt: @Sendable (ProvisionJob, AttemptInfo) async throws -> [TagOutcome] = { job, info in
             let meter = job.progress.startAttempt()
+            let before = job.progress.advancement
             do {
                 return try await AttemptMeter.$current.withValue(meter) { try await body(job, info) }
             } catch let error as CancellationError {
                 throw error
             } catch {
-                throw PushError.classify(error)
+                var failure = PushError.classify(error)
+                failure.madeProgress = job.progress.advancement > before
+                throw failure
             }
         }
         let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts),

@@ -31,6 +31,12 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("plain-http"), help: ArgumentHelp("Use plain HTTP for this host (loopback hosts always do).", valueName: "host"))
     var plainHTTP: [String] = []
 
+    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("Trust only this PEM CA bundle for the registry's HTTPS certificate (a private CA); also turns HTTPS on for a loopback registry.", valueName: "file"))
+    var caCert: String?
+
+    @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any HTTPS certificate (recorded with the run); also turns HTTPS on for a loopback registry.")
+    var insecureSkipTLSVerify = false
+
     @Option(help: "Username for the registry; the password or token is read with --password-stdin.")
     var username: String?
 
@@ -78,7 +84,9 @@ struct RegistryOptions: ParsableArguments {
         } else {
             throw CommandError("error: \(source): no 'registry' given; add one or pass --registry HOST", status: .usage)
         }
-        let plain = host.isLoopback || plainHTTP.contains(host.description) || plainHTTP.contains(host.host)
+        let trust = try tlsTrust()
+        let plain = plainHTTP.contains(host.description) || plainHTTP.contains(host.host)
+            || (host.isLoopback && trust == .system)
         let secret = passwordStdin ? try CredentialResolver.readSecretFromStandardInput() : nil
         let found = try CredentialResolver().resolve(registry: host, username: username, stdinSecret: secret)
         if plain, !host.isLoopback, let found {
@@ -91,7 +99,21 @@ struct RegistryOptions: ParsableArguments {
         options.requestTimeout = .seconds(timeout)
         options.deadline = deadline.flatMap(RetryAfter.duration)
         options.rate = rate
-        return (RegistryAccess(registry: host, credentials: found?.credentials, plainHTTP: plain), options)
+        return (RegistryAccess(registry: host, credentials: found?.credentials, plainHTTP: plain, trust: trust), options)
+    }
+
+    /// The certificates to trust, from `--ca-cert` / `--insecure-skip-tls-verify`.
+    func tlsTrust() throws(CommandError) -> TLSTrust {
+        if let caCert {
+            guard insecureSkipTLSVerify == false else {
+                throw CommandError("error: --ca-cert and --insecure-skip-tls-verify exclude each other", status: .usage)
+            }
+            guard let text = try? String(contentsOfFile: caCert, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw CommandError("error: --ca-cert \(caCert) is not a readable PEM certificate file", status: .usage)
+            }
+            return .certificateFile(caCert)
+        }
+        return insecureSkipTLSVerify ? .insecureSkipVerify : .system
     }
 
     /// Loads the services file, then resolves the access (the file's registry unless --registry).

@@ -11,8 +11,9 @@ import TestSupport
         defer { workspace.remove() }
         let services = (1...500).map { String(format: "svc-%03d", $0) }
         let file = try workspace.servicesFile(namespace: "flaky", services: services, tags: ["latest"])
+        // Default attempt limit: attempts that advance the job or were throttled do not count against it.
         let run = try await runStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet",
-                                          "--max-attempts", "12", "--timeout", "10"],
+                                          "--timeout", "10"],
                                          environment: [:], timeout: .seconds(600))
         #expect(run.exitCode == 0, "stderr: \(run.stderr)")
         let summary = try await summaryJSON(db: workspace.db)

@@ -6,6 +6,7 @@ import Testing
 struct Flaky: ClassifiedError {
     let failureClass: FailureClass
     var retryAfter: Duration? = nil
+    var madeProgress = false
 }
 
 /// Collects events for assertions.
@@ -138,5 +139,37 @@ final class SleepLog: Sendable {
         // past the deadline and finishes; job 3 never starts.
         #expect(log.all == ["start 1", "attempt 1#1 server wait=none", "failed 1 server after 1",
                             "start 2", "attempt 2#1 ok", "done 2 ok after 1"])
+    }
+
+    @Test func attemptsThatAdvanceOrAreThrottledDoNotCountAgainstTheLimit() async throws {
+        let log = EventLog()
+        let sleeps = SleepLog()
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(100)),
+                               random: { 1 }, sleep: sleeps.sleep)
+        try await runner.run(jobs: AsyncJobs([5]), attempt: { _, info -> String in
+            switch info.number {
+            case 1, 2, 3: throw Flaky(failureClass: .server, madeProgress: true)
+            case 4, 5: throw Flaky(failureClass: .rateLimited)
+            case 6: throw Flaky(failureClass: .network)
+            default: return "ok"
+            }
+        }, events: { log.add(describe($0)) })
+        #expect(log.all.last == "done 5 ok after 7")
+        // Back-off restarts when the job advances and grows while it does not.
+        #expect(sleeps.all == [.milliseconds(100), .milliseconds(100), .milliseconds(100), .milliseconds(200),
+                               .milliseconds(400), .milliseconds(800)])
+    }
+
+    @Test func unproductiveAttemptsStopAtTheLimitAndEverythingAtTheHardLimit() async throws {
+        let stuck = EventLog()
+        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), sleep: { _ in })
+            .run(jobs: AsyncJobs([6]), attempt: { _, _ -> String in throw Flaky(failureClass: .server) },
+                 events: { stuck.add(describe($0)) })
+        #expect(stuck.all.last == "failed 6 server after 3")
+        let throttled = EventLog()
+        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), sleep: { _ in })
+            .run(jobs: AsyncJobs([7]), attempt: { _, _ -> String in throw Flaky(failureClass: .rateLimited) },
+                 events: { throttled.add(describe($0)) })
+        #expect(throttled.all.last == "failed 7 rate_limited after 12")
     }
 }

@@ -49,7 +49,7 @@ import Testing
     @Test func tokensAreLearnedFromA401AndCachedUntilExpiry() async throws {
         let fake = FakeRegistry {
             $0.auth = .bearer(username: nil, password: nil)
-            $0.tokenLifetime = 0.3
+            $0.tokenLifetime = 2
             $0.tokenKey = "access_token"
         }
         fake.addManifest("ns/app", tag: "v1", bytes: manifestBytes)
@@ -59,7 +59,7 @@ import Testing
         #expect(fake.tokenRequests[0].authorization == nil, "anonymous token")
         // First HEAD: 401, token, retry. Then two HEADs with the cached token.
         #expect(fake.registryRequests.map(\.authorization) == [nil, "Bearer tok-1", "Bearer tok-1", "Bearer tok-1"])
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(2100))
         _ = try await registry.manifestDescriptor(repository: repo("ns/app"), reference: "v1")
         #expect(fake.tokenRequests.count == 2, "expired token is replaced before use")
         #expect(fake.registryRequests.last?.authorization == "Bearer tok-2")

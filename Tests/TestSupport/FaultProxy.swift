@@ -61,40 +61,27 @@ public final class FaultProxy: Sendable {
         var denied: Set<String> = []
     }
 
-    public let port: Int
+    public var port: Int { server.port }
     public var address: String { "127.0.0.1:\(port)" }
     private let upstream: String
     private let state: Mutex<State>
-    private let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let server: LoopbackServer
     private let client: HTTPClient
-    private let serving: Mutex<Task<Void, Never>?>
 
     /// Starts a proxy on a free loopback port forwarding to `upstream` ("127.0.0.1:PORT").
     public static func start(upstream: String, _ configuration: Configuration) async throws -> FaultProxy {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
-                }
-            }
-        let proxy = FaultProxy(server: server, upstream: upstream, configuration: configuration)
-        proxy.serve()
+        let proxy = FaultProxy(server: try await LoopbackServer.bind(), upstream: upstream, configuration: configuration)
+        proxy.server.serve { connection in await proxy.handle(connection) }
         return proxy
     }
 
-    private init(server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
-                 upstream: String, configuration: Configuration) {
+    private init(server: LoopbackServer, upstream: String, configuration: Configuration) {
         self.server = server
-        self.port = server.channel.localAddress?.port ?? 0
         self.upstream = upstream
         self.state = Mutex(State(random: SplitMix64(seed: configuration.seed), configuration: configuration))
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.redirectConfiguration = .disallow
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
-        self.serving = Mutex(nil)
     }
 
     /// Every fault injected so far, in order.
@@ -110,25 +97,11 @@ public final class FaultProxy: Sendable {
     public func deny(repositories: Set<String>) { state.withLock { $0.denied = repositories } }
 
     public func stop() async {
-        try? await server.channel.close()
-        serving.withLock { $0 }?.cancel()
+        await server.stop()
         try? await client.shutdown()
     }
 
-    private func serve() {
-        let task = Task { [server] in
-            _ = try? await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.handle(connection) }
-                    }
-                }
-            }
-        }
-        serving.withLock { $0 = task }
-    }
-
-    private func handle(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func handle(_ connection: LoopbackServer.Connection) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()

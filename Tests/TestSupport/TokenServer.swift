@@ -29,18 +29,17 @@ public final class TokenServer: Sendable {
     public static let service = "stevedore-test-registry"
     public static let issuer = "stevedore-test-token-issuer"
 
-    public let port: Int
+    public var port: Int { server.port }
     public var realm: String { "http://127.0.0.1:\(port)/token" }
     /// The certificate bundle the registry must trust.
     public let certificatePath: String
-    private let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let server: LoopbackServer
     private let key: _RSA.Signing.PrivateKey
     private let certificateDER: Data
     private let users: [String: User]
     private let counts = Mutex((requests: 0, refused: 0))
     private let scopeLog = Mutex<[String]>([])
     private let directory: String
-    private let serving = Mutex<Task<Void, Never>?>(nil)
 
     /// Token requests answered so far (including refused ones).
     public var requestCount: Int { counts.withLock { $0.requests } }
@@ -64,25 +63,15 @@ public final class TokenServer: Sendable {
         let pem = try String(contentsOfFile: certificatePath, encoding: .utf8)
         let base64 = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         guard let der = Data(base64Encoded: base64) else { throw TestSupportError("cannot decode \(certificatePath)") }
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let tokenServer = TokenServer(server: server, key: key, certificateDER: der, certificatePath: certificatePath,
-                                      users: users, directory: directory)
-        tokenServer.serve()
+        let tokenServer = TokenServer(server: try await LoopbackServer.bind(), key: key, certificateDER: der,
+                                      certificatePath: certificatePath, users: users, directory: directory)
+        tokenServer.server.serve { connection in await tokenServer.handle(connection) }
         return tokenServer
     }
 
-    private init(server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
-                 key: _RSA.Signing.PrivateKey, certificateDER: Data, certificatePath: String,
+    private init(server: LoopbackServer, key: _RSA.Signing.PrivateKey, certificateDER: Data, certificatePath: String,
                  users: [String: User], directory: String) {
         self.server = server
-        self.port = server.channel.localAddress?.port ?? 0
         self.key = key
         self.certificateDER = certificateDER
         self.certificatePath = certificatePath
@@ -91,25 +80,11 @@ public final class TokenServer: Sendable {
     }
 
     public func stop() async {
-        try? await server.channel.close()
-        serving.withLock { $0 }?.cancel()
+        await server.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func serve() {
-        let task = Task { [server] in
-            _ = try? await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.handle(connection) }
-                    }
-                }
-            }
-        }
-        serving.withLock { $0 = task }
-    }
-
-    private func handle(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func handle(_ connection: LoopbackServer.Connection) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             for try await part in inbound {

@@ -84,6 +84,6 @@ do {
     try await client.shutdown()
 } catch {
     FileHandle.standardError.write(Data("bench-ceiling: \(error)\n".utf8))
-    try? await client.shutdown()
+    _ = try? await client.shutdown()
     exit(1)
 }

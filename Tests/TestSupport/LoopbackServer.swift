@@ -1,0 +1,51 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// An HTTP/1.1 server on a free 127.0.0.1 port that hands each connection to a handler; the base of the
+/// in-process fixtures (`FaultProxy`, `TokenServer`).
+final class LoopbackServer: Sendable {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    let port: Int
+    private let channel: NIOAsyncChannel<Connection, Never>
+    private let serving = Mutex<Task<Void, Never>?>(nil)
+
+    /// Binds the port; nothing is accepted until `serve` is called.
+    static func bind() async throws -> LoopbackServer {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try Connection(wrappingChannelSynchronously: child)
+                }
+            }
+        return LoopbackServer(channel: channel)
+    }
+
+    private init(channel: NIOAsyncChannel<Connection, Never>) {
+        self.channel = channel
+        self.port = channel.channel.localAddress?.port ?? 0
+    }
+
+    /// Accepts connections, each handled concurrently, until `stop`.
+    func serve(_ handle: @escaping @Sendable (Connection) async -> Void) {
+        let task = Task { [channel] in
+            _ = try? await channel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await handle(connection) }
+                    }
+                }
+            }
+        }
+        serving.withLock { $0 = task }
+    }
+
+    func stop() async {
+        try? await channel.channel.close()
+        serving.withLock { $0 }?.cancel()
+    }
+}

@@ -81,17 +81,43 @@ import TestSupport
         await registry.stop()
     }
 
+    /// A registry behind a proxy that slows every request down, and a provision of `services` jobs started
+    /// in the background and left running until `succeeded` jobs are done.
+    struct SlowRun {
+        let registry: RegistryFixture
+        let proxy: FaultProxy
+        let workspace: Workspace
+        let child: ChildProcess
+
+        static func start(services: Int, runningUntil succeeded: Int) async throws -> SlowRun {
+            let registry = try await RegistryFixture.start(.anonymous)
+            let proxy = try await FaultProxy.start(upstream: registry.address,
+                                                   .init(rate: 1, faults: [.delay], delay: .milliseconds(15)))
+            let workspace = try Workspace()
+            let file = try workspace.servicesFile(namespace: "slow", services: (1...services).map { "s\($0)" },
+                                                  tags: ["latest"])
+            let child = try spawnStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet"])
+            try await waitUntil(db: workspace.db, "SELECT count(*) >= \(succeeded) FROM jobs WHERE status='succeeded'")
+            return SlowRun(registry: registry, proxy: proxy, workspace: workspace, child: child)
+        }
+
+        /// Lets requests through at full speed and resumes the run.
+        func resume() async throws -> ChildResult {
+            proxy.setRate(0)
+            return try await runStevedore(["resume", "--registry", proxy.address, "--db", workspace.db, "--quiet"],
+                                          environment: [:], timeout: .seconds(300))
+        }
+
+        func stop() async {
+            await proxy.stop()
+            await registry.stop()
+            workspace.remove()
+        }
+    }
+
     @Test func killedMidRunThenResumeFinishesWithoutPushingAnythingTwice() async throws {
-        let registry = try await RegistryFixture.start(.anonymous)
-        // Every request is slowed down, so the run is still going when it is killed.
-        let proxy = try await FaultProxy.start(upstream: registry.address,
-                                               .init(rate: 1, faults: [.delay], delay: .milliseconds(15)))
-        let workspace = try Workspace()
-        defer { workspace.remove() }
-        let services = (1...200).map { String(format: "k%03d", $0) }
-        let file = try workspace.servicesFile(namespace: "crash", services: services, tags: ["latest"])
-        let child = try spawnStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet"])
-        try await waitUntil(db: workspace.db, "SELECT count(*) >= 40 FROM jobs WHERE status='succeeded'")
+        let run = try await SlowRun.start(services: 200, runningUntil: 40)
+        let (registry, workspace, child) = (run.registry, run.workspace, run.child)
         child.signal(SIGKILL)
         let killed = try await child.wait(timeout: .seconds(10))
         #expect(killed.exitCode == 128 + SIGKILL)
@@ -101,9 +127,7 @@ import TestSupport
         let unfinished = try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('pending','running')")
         #expect(Int(unfinished.first ?? "0")! > 0)
 
-        proxy.setRate(0)
-        let resume = try await runStevedore(["resume", "--registry", proxy.address, "--db", workspace.db, "--quiet"],
-                                            environment: [:], timeout: .seconds(300))
+        let resume = try await run.resume()
         #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
         let statuses = try await sqlite(workspace.db, "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY 1")
         #expect(statuses.allSatisfy { $0.hasPrefix("succeeded|") || $0.hasPrefix("skipped|") })
@@ -114,20 +138,12 @@ import TestSupport
         let puts = registry.accessLog().filter { $0.method == "PUT" && $0.path.contains("/manifests/") }.map(\.path)
         #expect(puts.count == 200)
         #expect(Set(puts).count == 200)
-        await proxy.stop()
-        await registry.stop()
+        await run.stop()
     }
 
     @Test func sigintCancelsWithExit130AndResumeFinishes() async throws {
-        let registry = try await RegistryFixture.start(.anonymous)
-        let proxy = try await FaultProxy.start(upstream: registry.address,
-                                               .init(rate: 1, faults: [.delay], delay: .milliseconds(15)))
-        let workspace = try Workspace()
-        defer { workspace.remove() }
-        let services = (1...150).map { String(format: "i%03d", $0) }
-        let file = try workspace.servicesFile(namespace: "intr", services: services, tags: ["latest"])
-        let child = try spawnStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db, "--quiet"])
-        try await waitUntil(db: workspace.db, "SELECT count(*) >= 20 FROM jobs WHERE status='succeeded'")
+        let run = try await SlowRun.start(services: 150, runningUntil: 20)
+        let (workspace, child) = (run.workspace, run.child)
         child.signal(SIGINT)
         let interrupted = try await child.wait(timeout: .seconds(20))
         #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
@@ -136,13 +152,10 @@ import TestSupport
         #expect(Int(cancelled.first ?? "0")! > 0)
         #expect(try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('pending','running')") == ["0"])
 
-        proxy.setRate(0)
-        let resume = try await runStevedore(["resume", "--registry", proxy.address, "--db", workspace.db, "--quiet"],
-                                            environment: [:], timeout: .seconds(300))
+        let resume = try await run.resume()
         #expect(resume.exitCode == 0, "stderr: \(resume.stderr)")
         #expect(try await sqlite(workspace.db, "SELECT count(*) FROM jobs WHERE status IN ('succeeded','skipped')") == ["150"])
-        await proxy.stop()
-        await registry.stop()
+        await run.stop()
     }
 }
 

@@ -172,6 +172,10 @@ public struct Provisioner: Sendable {
         }
         if let summary = try store.summary(run: runID) {
             console.line(SummaryText.oneLine(summary) + "; audit log: \(store.path)")
+            if let json = try? JSONEncoder().encode(summary),
+               let fields = try? JSONSerialization.jsonObject(with: json) as? [String: Any] {
+                console.event("run_finished", fields.merging(["audit_db": store.path]) { old, _ in old })
+            }
         }
         return sessionStatus == .interrupted ? .interrupted : failed ? .jobsFailed : .success
     }

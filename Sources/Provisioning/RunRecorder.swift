@@ -31,8 +31,17 @@ final class RunRecorder: Sendable {
         switch event {
         case .started(let job):
             write { try store.markJobRunning(job.id, at: Date()) }
+            console.event("job_started", ["run_id": runID, "job_id": job.id, "service": job.service,
+                                          "repository": "\(registry)/\(job.repository)"])
         case let .attemptEnded(job, report):
-            write { try store.recordAttempt(attemptRecord(job, report)) }
+            let record = attemptRecord(job, report)
+            write { try store.recordAttempt(record) }
+            if record.outcome == .failed {
+                console.event("attempt_failed", ["run_id": runID, "job_id": job.id, "service": job.service,
+                                                 "attempt": record.number, "class": record.errorClass,
+                                                 "http_status": record.httpStatus, "error_code": record.errorCode,
+                                                 "message": record.message, "wait_ms": record.waitMs])
+            }
         case let .finished(job, outcome):
             finish(job, outcome)
         }
@@ -109,6 +118,12 @@ final class RunRecorder: Sendable {
             console.line("cancelled \(name)")
         }
         write { try store.finishJob(job.id, completion) }
+        console.event("job_finished", [
+            "run_id": runID, "job_id": job.id, "service": job.service, "repository": name,
+            "status": completion.status.rawValue, "error_class": completion.errorClass,
+            "error_message": completion.errorMessage, "digest": completion.digest,
+            "tags": tags.map { ["tag": $0.tag.value, "action": $0.action.rawValue, "digest": $0.after?.description as Any] },
+        ])
     }
 
     static func keptMessage(_ kept: [TagOutcome]) -> String {

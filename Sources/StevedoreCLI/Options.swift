@@ -4,6 +4,8 @@ import Foundation
 import OCIRegistry
 import Provisioning
 
+extension ProgressStyle: ExpressibleByArgument {}
+
 /// Where the audit log lives.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Audit database path (env STEVEDORE_DB; default $XDG_STATE_HOME/stevedore/audit.db).", valueName: "path"))
@@ -58,8 +60,14 @@ struct RegistryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop starting jobs and retries after this long (e.g. 90s, 30m, 2h); unfinished jobs are recorded as cancelled and can be resumed.", valueName: "duration"))
     var deadline: String?
 
-    @Flag(help: "Print only errors and the summary.")
+    @Flag(help: "Print nothing but errors.")
     var quiet = false
+
+    @Option(help: ArgumentHelp("Progress on stdout: lines (one per finished job) or json (JSON lines: job_started, attempt_failed, job_finished, run_finished).", valueName: "style"))
+    var progress: ProgressStyle = .lines
+
+    /// The console for this command's output.
+    var console: Console { Console(style: quiet ? .quiet : progress) }
 
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }

@@ -26,7 +26,7 @@ struct ProvisionCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         var (services, access, options) = try registry.resolve(file: file)
         options.force = force
-        let output = Console(quiet: registry.quiet)
+        let output = registry.console
         if dryRun {
             return try await DryRun(console: output).plan(services, access: access, options: options)
         }
@@ -52,7 +52,7 @@ struct VerifyCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (services, access, options) = try registry.resolve(file: file)
         let store = try database.open()
-        return try await Provisioner(store: store, console: Console(quiet: registry.quiet), environment: RunEnvironment())
+        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
             .verify(services, access: access, options: options)
     }
 }

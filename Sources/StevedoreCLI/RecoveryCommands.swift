@@ -52,7 +52,7 @@ struct RetryCommand: StevedoreCommand {
         let store = try database.open()
         let original = try recordedRun(run, in: store, what: "retry") { $0.command != "verify" }
         let (access, options) = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
-        return try await Provisioner(store: store, console: Console(quiet: registry.quiet), environment: RunEnvironment())
+        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
             .retry(original, classes: Set(classes), services: Set(services), access: access, options: options)
     }
 }
@@ -86,7 +86,7 @@ struct ResumeCommand: StevedoreCommand {
                                + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
         }
         let (access, options) = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
-        return try await Provisioner(store: store, console: Console(quiet: registry.quiet), environment: RunEnvironment())
+        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
             .resume(target, access: access, options: options)
     }
 }

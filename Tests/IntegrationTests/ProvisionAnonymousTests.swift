@@ -166,3 +166,40 @@ func pushForeignImage(registry: String, repository: String, tag: String) async t
     try await transport.shutdown()
     return digest
 }
+
+/// `--progress json`: one JSON object per line, for CI.
+@Suite struct ProgressJSONTests {
+    @Test func jsonLinesDescribeEveryJobAndTheRun() async throws {
+        let registry = try await RegistryFixture.start(.anonymous)
+        let proxy = try await FaultProxy.start(upstream: registry.address, .init(rate: 0))
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        proxy.deny(repositories: ["ci/b"])
+        let file = try workspace.servicesFile(namespace: "ci", services: ["a", "b", "c"], tags: ["latest", "v2"])
+        let run = try await runStevedore(["provision", file, "--registry", proxy.address, "--db", workspace.db,
+                                          "--progress", "json"], environment: [:])
+        #expect(run.exitCode == 1)
+        let events = try run.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(events.filter { $0["event"] as? String == "job_started" }.count == 3)
+        let finished = events.filter { $0["event"] as? String == "job_finished" }
+        #expect(Set(finished.compactMap { $0["service"] as? String }) == ["a", "b", "c"])
+        let b = try #require(finished.first { $0["service"] as? String == "b" })
+        #expect(b["status"] as? String == "failed")
+        #expect(b["error_class"] as? String == "denied")
+        let a = try #require(finished.first { $0["service"] as? String == "a" })
+        let tags = try #require(a["tags"] as? [[String: Any]])
+        #expect(tags.map { $0["action"] as? String } == ["pushed", "pushed"])
+        #expect(tags.first?["digest"] as? String == placeholderDigest)
+        let failedAttempt = try #require(events.first { $0["event"] as? String == "attempt_failed" })
+        #expect(failedAttempt["http_status"] as? Int == 403)
+        let last = try #require(events.last)
+        #expect(last["event"] as? String == "run_finished")
+        #expect(last["jobs_failed"] as? Int == 1)
+        #expect(last["jobs_succeeded"] as? Int == 2)
+        #expect(last["audit_db"] as? String == workspace.db)
+        await proxy.stop()
+        await registry.stop()
+    }
+}

@@ -37,7 +37,10 @@ let package = Package(
         .target(name: "JobRunner"),
 
         // SQLite audit log; schema comes from migrations/*.sql, embedded at build time.
-        .target(name: "AuditStore", dependencies: ["CSQLite"], plugins: ["EmbedMigrations"]),
+        .target(name: "AuditStore", dependencies: [
+            "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], plugins: ["EmbedMigrations"]),
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
 
@@ -49,9 +52,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Report rendering: the audit queries as 80-column tables, JSON, CSV and a self-contained HTML page.
+        .target(name: "Reports", dependencies: ["AuditStore"]),
+
         // Thin command-line front end.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Provisioning",
+            "Provisioning", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -75,9 +81,12 @@ let package = Package(
 
         .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "ImageSources"]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner"]),
-        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "Reports"]),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ImageSources", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Provisioning", "TestSupport", "AuditStore", "OCIRegistry"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Provisioning", "TestSupport", "AuditStore", "OCIRegistry",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -102,12 +102,14 @@ extension AuditStore {
                 SELECT sum(t.action IN ('pushed', 'overwritten')), sum(t.action = 'skipped'), sum(t.action = 'kept')
                 FROM tag_results t JOIN jobs j ON j.id = t.job_id WHERE j.run_id = ?
                 """, [.int(id)]) { row in (0..<3).map { Int(row.optionalInt(Int32($0)) ?? 0) } }.first ?? [0, 0, 0]
-            return RunSummary(runID: id, status: run.status, command: run.command, jobsTotal: jobs[0],
-                              jobsSucceeded: jobs[1], jobsSkipped: jobs[2], jobsFailed: jobs[3], jobsCancelled: jobs[4],
-                              jobsPending: jobs[5], attemptsTotal: attempts[0], attemptsFailed: attempts[1],
-                              tagsPushed: tags[0], tagsSkipped: tags[1], tagsKept: tags[2], startedAt: run.startedAt,
-                              finishedAt: run.finishedAt, inputFile: run.inputFile, registry: run.registry,
-                              namespace: run.namespace)
+            var summary = RunSummary(runID: id, status: run.status, command: run.command, jobsTotal: jobs[0],
+                                     jobsSucceeded: jobs[1], jobsSkipped: jobs[2], jobsFailed: jobs[3],
+                                     jobsCancelled: jobs[4], jobsPending: jobs[5], attemptsTotal: attempts[0],
+                                     attemptsFailed: attempts[1], tagsPushed: tags[0], tagsSkipped: tags[1],
+                                     tagsKept: tags[2], startedAt: run.startedAt, finishedAt: run.finishedAt,
+                                     inputFile: run.inputFile, registry: run.registry, namespace: run.namespace)
+            try Self.addDetails(to: &summary, connection)
+            return summary
         }
     }
 
@@ -120,5 +122,47 @@ extension AuditStore {
                 ORDER BY t.id DESC LIMIT 1
                 """, [.text(digest), .text(registry)]) { $0.text(0) }.first
         }
+    }
+
+    /// Retries, waits, requests, bytes, latency percentiles, wall and audit time, the ledger head.
+    static func addDetails(to summary: inout RunSummary, _ connection: Connection) throws(AuditStoreError) {
+        let id = SQLValue.int(summary.runID)
+        let totals = try connection.query("""
+            SELECT coalesce(sum(max(attempts - 1, 0)), 0) FROM jobs WHERE run_id = ?
+            """, [id]) { Int($0.int(0)) }.first ?? 0
+        summary.retries = totals
+        for (key, count) in try connection.query("""
+            SELECT error_class, count(*) FROM jobs WHERE run_id = ? AND status IN ('failed', 'cancelled')
+            AND error_class IS NOT NULL GROUP BY error_class
+            """, [id], { ($0.text(0), Int($0.int(1))) }) { summary.jobsByErrorClass[key] = count }
+        var durations: [Int] = []
+        try connection.each("""
+            SELECT a.duration_ms, a.outcome, a.error_class, a.wait_ms, a.requests, a.bytes_sent
+            FROM jobs j JOIN attempts a ON a.job_id = j.id WHERE j.run_id = ?
+            """, [id]) { row throws(AuditStoreError) in
+            durations.append(Int(row.int(0)))
+            if row.text(1) != "succeeded", let errorClass = row.optionalText(2) {
+                summary.attemptsByErrorClass[errorClass, default: 0] += 1
+            }
+            summary.retryWaitMs += Int(row.optionalInt(3) ?? 0)
+            summary.requests += Int(row.int(4))
+            summary.bytesSent += Int(row.int(5))
+        }
+        durations.sort()
+        if !durations.isEmpty {
+            summary.attemptLatencyP50Ms = durations[(durations.count - 1) * 50 / 100]
+            summary.attemptLatencyP95Ms = durations[(durations.count - 1) * 95 / 100]
+            summary.attemptLatencyMaxMs = durations.last
+        }
+        let pauses = try connection.query("SELECT count(*), coalesce(sum(duration_ms), 0) FROM limiter_pauses WHERE run_id = ?",
+                                          [id]) { (Int($0.int(0)), Int($0.int(1))) }.first ?? (0, 0)
+        summary.rateLimitPauses = pauses.0
+        summary.rateLimitWaitMs = pauses.1
+        summary.wallMs = milliseconds(from: summary.startedAt, to: summary.finishedAt)
+        summary.auditWriteMs = try connection.query("SELECT audit_write_ms FROM runs WHERE id = ?", [id]) {
+            $0.optionalInt(0).map { Int($0) }
+        }.first ?? nil
+        summary.ledgerRunHead = try connection.query(
+            "SELECT run_hash FROM ledger WHERE run_id = ? ORDER BY id DESC LIMIT 1", [id]) { $0.blob(0).hexString }.first
     }
 }

@@ -4,15 +4,15 @@ import Foundation
 extension AuditStore {
     /// Picks a died or interrupted run up again: status back to running, the resumption recorded.
     public func reopenRun(_ id: RunID, commandLine: String, pid: Int32, at: Date) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
-            try connection.transaction { () throws(AuditStoreError) in
-                try connection.run("""
-                    INSERT INTO run_resumptions (run_id, resumed_at, command_line, pid, prior_status)
-                    SELECT id, ?, ?, ?, status FROM runs WHERE id = ?
-                    """, [.text(Timestamp.string(at)), .text(commandLine), .int(Int64(pid)), .int(id)])
-                try connection.run("UPDATE runs SET status = 'running', finished_at = NULL, pid = ? WHERE id = ?",
-                                   [.int(Int64(pid)), .int(id)])
-            }
+        try write { connection, ledger, now throws(AuditStoreError) in
+            try connection.run("""
+                INSERT INTO run_resumptions (run_id, resumed_at, command_line, pid, prior_status)
+                SELECT id, ?, ?, ?, status FROM runs WHERE id = ?
+                """, [.text(Timestamp.string(at)), .text(commandLine), .int(Int64(pid)), .int(id)])
+            try ledger.append(.runResumptions, rowID: connection.lastInsertID, at: now)
+            try connection.run("UPDATE runs SET status = 'running', finished_at = NULL, pid = ? WHERE id = ?",
+                               [.int(Int64(pid)), .int(id)])
+            try ledger.append(.runs, rowID: id, at: now)
         }
     }
 
@@ -20,26 +20,35 @@ extension AuditStore {
     /// Returns their ids.
     @discardableResult
     public func markDiedRuns(host: String, isAlive: (Int32) -> Bool) throws(AuditStoreError) -> [RunID] {
-        try locked { connection throws(AuditStoreError) in
-            let running = try connection.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?",
-                                               [.text(host)]) { ($0.int(0), $0.optionalInt(1)) }
-            let dead = running.filter { _, pid in pid.map { !isAlive(Int32($0)) } ?? true }.map(\.0)
+        let running = try locked { connection throws(AuditStoreError) in
+            try connection.query("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?",
+                                 [.text(host)]) { ($0.int(0), $0.optionalInt(1)) }
+        }
+        let dead = running.filter { _, pid in pid.map { !isAlive(Int32($0)) } ?? true }.map(\.0)
+        guard !dead.isEmpty else { return [] }
+        return try write { connection, ledger, now throws(AuditStoreError) in
+            var marked: [RunID] = []
             for id in dead {
-                try connection.run("UPDATE runs SET status = 'died' WHERE id = ? AND status = 'running'", [.int(id)])
+                let changed = try connection.run("UPDATE runs SET status = 'died' WHERE id = ? AND status = 'running'",
+                                                 [.int(id)])
+                guard changed > 0 else { continue }
+                try ledger.append(.runs, rowID: id, at: now)
+                marked.append(id)
             }
-            return dead
+            return marked
         }
     }
 
     /// Records a pause of every worker made by the rate limiter.
     public func recordPause(run: RunID, registry: String, at: Date, durationMs: Int, rateAfter: Double?,
                             reason: String) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
+        try write { connection, ledger, now throws(AuditStoreError) in
             try connection.run("""
                 INSERT INTO limiter_pauses (run_id, registry, paused_at, duration_ms, rate_after, reason)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, [.int(run), .text(registry), .text(Timestamp.string(at)), .int(durationMs), .double(rateAfter),
                       .text(reason)])
+            try ledger.append(.limiterPauses, rowID: connection.lastInsertID, at: now)
         }
     }
 

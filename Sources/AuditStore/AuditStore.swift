@@ -10,6 +10,8 @@ public final class AuditStore: @unchecked Sendable {
     public let path: String
     let connection: Connection
     private let lock = NSLock()
+    /// Time spent inside write transactions since the store was opened (guarded by `lock`).
+    private var writeNanoseconds: UInt64 = 0
 
     /// `$STEVEDORE_DB`, else `$XDG_STATE_HOME/stevedore/audit.db`, else `~/.local/state/stevedore/audit.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -47,7 +49,9 @@ public final class AuditStore: @unchecked Sendable {
             return
         }
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        try migrator.migrate(at: Timestamp.string(Date()))
+        let now = Timestamp.string(Date())
+        try migrator.migrate(at: now)
+        try Ledger(connection: connection).adoptUnchainedRows(at: now)
     }
 
     /// Runs `body` with the connection, one caller at a time.
@@ -55,6 +59,26 @@ public final class AuditStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body(connection)
+    }
+
+    /// Runs `body` in one write transaction, with the ledger to record what it changed, one caller at a
+    /// time. The time it takes counts as audit write time.
+    func write<T>(_ body: (Connection, Ledger, String) throws(AuditStoreError) -> T) throws(AuditStoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { writeNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
+        let now = Timestamp.string(Date())
+        return try connection.transaction { () throws(AuditStoreError) -> T in
+            try body(connection, Ledger(connection: connection), now)
+        }
+    }
+
+    /// Milliseconds spent in audit writes since the store was opened.
+    public var writeMilliseconds: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return Int(writeNanoseconds / 1_000_000)
     }
 
     /// The applied migrations, oldest first.
@@ -67,7 +91,7 @@ public final class AuditStore: @unchecked Sendable {
     // MARK: Writes
 
     public func beginRun(_ run: NewRun) throws(AuditStoreError) -> RunID {
-        try locked { connection throws(AuditStoreError) in
+        try write { connection, ledger, now throws(AuditStoreError) in
             try connection.run("""
                 INSERT INTO runs (command, command_line, tool_version, host, user, input_file, input_sha256, registry,
                                   namespace, options, status, started_at, parent_run_id, pid)
@@ -76,73 +100,81 @@ public final class AuditStore: @unchecked Sendable {
                       .text(run.inputFile), .text(run.inputSHA256), .text(run.registry), .text(run.namespace),
                       .text(run.options), .text(Timestamp.string(run.startedAt)), .int(run.parentRunID),
                       .int(run.pid.map(Int64.init))])
-            return connection.lastInsertID
+            let id = connection.lastInsertID
+            try ledger.append(.runs, rowID: id, at: now)
+            return id
         }
     }
 
+    /// Closes a run; records the audit write time of this process with it.
     public func finishRun(_ id: RunID, status: RunStatus, at: Date) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
-            try connection.run("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                               [.text(status.rawValue), .text(Timestamp.string(at)), .int(id)])
+        let auditMs = writeMilliseconds
+        try write { connection, ledger, now throws(AuditStoreError) in
+            try connection.run("""
+                UPDATE runs SET status = ?, finished_at = ?, audit_write_ms = coalesce(audit_write_ms, 0) + ? WHERE id = ?
+                """, [.text(status.rawValue), .text(Timestamp.string(at)), .int(auditMs), .int(id)])
+            try ledger.append(.runs, rowID: id, at: now)
         }
     }
 
     /// Records every job of a run as pending, in one transaction.
     public func insertJobs(run: RunID, _ jobs: [NewJob]) throws(AuditStoreError) -> [JobID] {
-        try locked { connection throws(AuditStoreError) in
-            try connection.transaction { () throws(AuditStoreError) -> [JobID] in
-                var ids: [JobID] = []
-                ids.reserveCapacity(jobs.count)
-                for job in jobs {
-                    try connection.run("""
-                        INSERT INTO jobs (run_id, seq, service, registry, repository, tags, status)
-                        VALUES (?, ?, ?, ?, ?, ?, 'pending')
-                        """, [.int(run), .int(job.seq), .text(job.service), .text(job.registry), .text(job.repository),
-                              .text(JSONList.encode(job.tags))])
-                    ids.append(connection.lastInsertID)
-                }
-                return ids
+        try write { connection, ledger, now throws(AuditStoreError) -> [JobID] in
+            var ids: [JobID] = []
+            ids.reserveCapacity(jobs.count)
+            for job in jobs {
+                try connection.run("""
+                    INSERT INTO jobs (run_id, seq, service, registry, repository, tags, status)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending')
+                    """, [.int(run), .int(job.seq), .text(job.service), .text(job.registry), .text(job.repository),
+                          .text(JSONList.encode(job.tags))])
+                ids.append(connection.lastInsertID)
             }
+            try ledger.append(.jobs, rowIDs: ids, at: now)
+            return ids
         }
     }
 
     public func markJobRunning(_ id: JobID, at: Date) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
+        try write { connection, ledger, now throws(AuditStoreError) in
             try connection.run("UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?",
                                [.text(Timestamp.string(at)), .int(id)])
+            try ledger.append(.jobs, rowID: id, at: now)
         }
     }
 
     public func recordAttempt(_ attempt: AttemptRecord) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
-            try connection.transaction { () throws(AuditStoreError) in
-                try connection.run("""
-                    INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
-                                          error_class, message, requests, bytes_sent, wait_ms, wait_reason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.int(attempt.jobID), .int(attempt.number), .text(Timestamp.string(attempt.startedAt)),
-                          .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
-                          .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
-                          .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
-                try connection.run("UPDATE jobs SET attempts = max(attempts, ?) WHERE id = ?",
-                                   [.int(attempt.number), .int(attempt.jobID)])
+        try write { connection, ledger, now throws(AuditStoreError) in
+            try connection.run("""
+                INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
+                                      error_class, message, requests, bytes_sent, wait_ms, wait_reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.int(attempt.jobID), .int(attempt.number), .text(Timestamp.string(attempt.startedAt)),
+                      .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
+                      .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
+                      .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
+            try ledger.append(.attempts, rowID: connection.lastInsertID, at: now)
+            if try connection.run("UPDATE jobs SET attempts = ? WHERE id = ? AND attempts < ?",
+                                  [.int(attempt.number), .int(attempt.jobID), .int(attempt.number)]) > 0 {
+                try ledger.append(.jobs, rowID: attempt.jobID, at: now)
             }
         }
     }
 
     public func recordTagResult(_ result: TagResult) throws(AuditStoreError) {
-        try locked { connection throws(AuditStoreError) in
+        try write { connection, ledger, now throws(AuditStoreError) in
             try connection.run("""
                 INSERT INTO tag_results (job_id, tag, action, digest_before, digest_after, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, [.int(result.jobID), .text(result.tag), .text(result.action.rawValue), .text(result.digestBefore),
                       .text(result.digestAfter), .text(Timestamp.string(result.at))])
+            try ledger.append(.tagResults, rowID: connection.lastInsertID, at: now)
         }
     }
 
     public func finishJob(_ id: JobID, _ completion: JobCompletion) throws(AuditStoreError) {
         let finished = Timestamp.string(completion.finishedAt)
-        try locked { connection throws(AuditStoreError) in
+        try write { connection, ledger, now throws(AuditStoreError) in
             try connection.run("""
                 UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
                     duration_ms = CASE WHEN started_at IS NULL THEN NULL
@@ -150,17 +182,21 @@ public final class AuditStore: @unchecked Sendable {
                 WHERE id = ?
                 """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
                       .text(completion.errorMessage), .text(finished), .text(finished), .int(id)])
+            try ledger.append(.jobs, rowID: id, at: now)
         }
     }
 
     /// Marks the run's pending and running jobs as cancelled; returns how many.
     public func cancelUnfinishedJobs(run: RunID, at: Date) throws(AuditStoreError) -> Int {
-        try locked { connection throws(AuditStoreError) in
-            try connection.run("""
+        try write { connection, ledger, now throws(AuditStoreError) in
+            let ids = try connection.query("""
                 UPDATE jobs SET status = 'cancelled', error_class = 'cancelled',
                     error_message = coalesce(error_message, 'not finished when the run stopped'), finished_at = ?
                 WHERE run_id = ? AND status IN ('pending', 'running')
-                """, [.text(Timestamp.string(at)), .int(run)])
+                RETURNING id
+                """, [.text(Timestamp.string(at)), .int(run)]) { $0.int(0) }
+            try ledger.append(.jobs, rowIDs: ids.sorted(), at: now)
+            return ids.count
         }
     }
 }

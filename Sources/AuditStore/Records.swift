@@ -191,8 +191,34 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var inputFile: String?
     public var registry: String?
     public var namespace: String?
+    /// Attempts beyond each job's first.
+    public var retries: Int = 0
+    /// Failed (and cancelled) jobs by error class.
+    public var jobsByErrorClass: [String: Int] = [:]
+    /// Failed attempts by error class.
+    public var attemptsByErrorClass: [String: Int] = [:]
+    /// Rate-limiter pauses of every worker, and their total length.
+    public var rateLimitPauses: Int = 0
+    public var rateLimitWaitMs: Int = 0
+    /// The back-off waits chosen after failed attempts, in total.
+    public var retryWaitMs: Int = 0
+    public var requests: Int = 0
+    public var bytesSent: Int = 0
+    public var attemptLatencyP50Ms: Int?
+    public var attemptLatencyP95Ms: Int?
+    public var attemptLatencyMaxMs: Int?
+    public var wallMs: Int?
+    /// Time the process spent writing the audit log (recorded when the run finished).
+    public var auditWriteMs: Int?
+    /// The run's last ledger hash (hex): keep it elsewhere to check the log later with `audit verify --expect-head`.
+    public var ledgerRunHead: String?
 
     enum CodingKeys: String, CodingKey {
+        case retries, jobsByErrorClass = "jobs_by_error_class", attemptsByErrorClass = "attempts_by_error_class"
+        case rateLimitPauses = "rate_limit_pauses", rateLimitWaitMs = "rate_limit_wait_ms", retryWaitMs = "retry_wait_ms"
+        case requests, bytesSent = "bytes_sent", attemptLatencyP50Ms = "attempt_latency_p50_ms"
+        case attemptLatencyP95Ms = "attempt_latency_p95_ms", attemptLatencyMaxMs = "attempt_latency_max_ms"
+        case wallMs = "wall_ms", auditWriteMs = "audit_write_ms", ledgerRunHead = "ledger_run_head"
         case runID = "run_id", status, command
         case jobsTotal = "jobs_total", jobsSucceeded = "jobs_succeeded", jobsSkipped = "jobs_skipped"
         case jobsFailed = "jobs_failed", jobsCancelled = "jobs_cancelled", jobsPending = "jobs_pending"
@@ -223,5 +249,19 @@ public struct RunSummary: Sendable, Codable, Equatable {
         try container.encode(inputFile, forKey: .inputFile)
         try container.encode(registry, forKey: .registry)
         try container.encode(namespace, forKey: .namespace)
+        try container.encode(retries, forKey: .retries)
+        try container.encode(jobsByErrorClass, forKey: .jobsByErrorClass)
+        try container.encode(attemptsByErrorClass, forKey: .attemptsByErrorClass)
+        try container.encode(rateLimitPauses, forKey: .rateLimitPauses)
+        try container.encode(rateLimitWaitMs, forKey: .rateLimitWaitMs)
+        try container.encode(retryWaitMs, forKey: .retryWaitMs)
+        try container.encode(requests, forKey: .requests)
+        try container.encode(bytesSent, forKey: .bytesSent)
+        try container.encode(attemptLatencyP50Ms, forKey: .attemptLatencyP50Ms)
+        try container.encode(attemptLatencyP95Ms, forKey: .attemptLatencyP95Ms)
+        try container.encode(attemptLatencyMaxMs, forKey: .attemptLatencyMaxMs)
+        try container.encode(wallMs, forKey: .wallMs)
+        try container.encode(auditWriteMs, forKey: .auditWriteMs)
+        try container.encode(ledgerRunHead, forKey: .ledgerRunHead)
     }
 }

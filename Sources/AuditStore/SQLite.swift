@@ -9,6 +9,7 @@ enum SQLValue {
     case int(Int64)
     case double(Double)
     case text(String)
+    case blob(Data)
     case null
 
     static func text(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
@@ -85,6 +86,18 @@ final class Connection {
         return rows
     }
 
+    /// Runs a query and hands each row to `body` without collecting them (for large scans).
+    func each(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws(AuditStoreError) -> Void) throws(AuditStoreError) {
+        let statement = try prepare(sql, values)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw failure(code) }
+            try body(Row(statement: statement))
+        }
+    }
+
     var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE`), committing on success and rolling back on error.
@@ -118,6 +131,8 @@ final class Connection {
             case .int(let number): sqlite3_bind_int64(statement, position, number)
             case .double(let number): sqlite3_bind_double(statement, position, number)
             case .text(let text): sqlite3_bind_text(statement, position, text, -1, transient)
+            case .blob(let data):
+                data.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), transient) }
             case .null: sqlite3_bind_null(statement, position)
             }
             guard code == SQLITE_OK else { throw failure(code) }
@@ -141,6 +156,11 @@ struct Row {
     func optionalText(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(statement, column) else { return nil }
         return String(cString: pointer)
+    }
+    func blob(_ column: Int32) -> Data {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return Data() }
+        return Data(bytes: pointer, count: count)
     }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
 }

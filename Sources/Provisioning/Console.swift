@@ -41,7 +41,7 @@ public final class Console: Sendable {
 
     /// Output that is the command's answer (a report, JSON): never suppressed.
     public func output(_ text: String) {
-        write(text.hasSuffix("\n") ? text : text + "\n", to: FileHandle.standardOutput)
+        write(text.utf8.last == UInt8(ascii: "\n") ? text : text + "\n", to: FileHandle.standardOutput)
     }
 
     /// A diagnostic on stderr.

@@ -33,10 +33,47 @@ public enum SummaryText {
             ("tags pushed", "\(s.tagsPushed)"),
             ("tags skipped", "\(s.tagsSkipped)"),
             ("tags kept", "\(s.tagsKept)"),
-            ("attempts", "\(s.attemptsTotal) (\(s.attemptsFailed) failed)"),
+            ("attempts", "\(s.attemptsTotal) (\(s.attemptsFailed) failed, \(s.retries) retries)"),
+            ("failed by", classes(s.jobsByErrorClass)),
+            ("attempts by", classes(s.attemptsByErrorClass)),
+            ("rate limited", "\(s.rateLimitPauses) pauses, \(seconds(s.rateLimitWaitMs)) waited"),
+            ("retry waits", seconds(s.retryWaitMs)),
+            ("requests", "\(s.requests) (\(s.bytesSent) bytes sent)"),
+            ("latency", [s.attemptLatencyP50Ms, s.attemptLatencyP95Ms, s.attemptLatencyMaxMs].contains(nil) ? "-"
+                : "p50 \(s.attemptLatencyP50Ms!) ms, p95 \(s.attemptLatencyP95Ms!) ms, max \(s.attemptLatencyMaxMs!) ms"),
+            ("wall time", s.wallMs.map(seconds) ?? "-"),
+            ("audit writes", s.auditWriteMs.map { ms in
+                seconds(ms) + (s.wallMs.map { $0 > 0 ? String(format: " (%.1f%% of wall)", Double(ms) * 100 / Double($0)) : "" } ?? "")
+            } ?? "-"),
+            ("ledger head", s.ledgerRunHead.map { String($0.prefix(16)) + "…" } ?? "-"),
         ]
         return rows.map { "\($0.0.padding(toLength: 14, withPad: " ", startingAt: 0)) \($0.1)" }
             .joined(separator: "\n")
+    }
+
+    /// One header row of the JSON keys and one row of values (maps as `key=value` pairs joined by `;`).
+    public static func csv(_ s: RunSummary) -> String {
+        guard let data = try? JSONEncoder().encode(s),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "" }
+        let keys = object.keys.sorted()
+        func field(_ value: Any) -> String {
+            let text: String = switch value {
+            case is NSNull: ""
+            case let map as [String: Any]: map.keys.sorted().map { "\($0)=\(map[$0]!)" }.joined(separator: ";")
+            default: "\(value)"
+            }
+            return text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        return keys.joined(separator: ",") + "\r\n" + keys.map { field(object[$0]!) }.joined(separator: ",") + "\r\n"
+    }
+
+    static func classes(_ counts: [String: Int]) -> String {
+        counts.isEmpty ? "-" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    static func seconds(_ milliseconds: Int) -> String {
+        milliseconds < 10_000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
     }
 
     /// The stable JSON contract: keys are added over time, never renamed.

@@ -70,12 +70,13 @@ struct Stevedore: ParsableCommand {
         commandName: "stevedore",
         abstract: "Provision container repositories for many services at once, with a SQLite audit log.",
         discussion: """
-            Exit codes: 0 every job succeeded or was skipped; 1 a job failed; 2 bad usage or input \
+            Exit codes: 0 every job succeeded or was skipped; 1 a job failed (audit verify: the log was altered); \
+            2 bad usage or input \
             (nothing sent); 3 audit database unusable; 4 registry unreachable or credentials refused; \
             130 interrupted.
             """,
         version: RunEnvironment.toolVersion,
         subcommands: [ProvisionCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, ReportCommand.self,
-                      LoginCommand.self]
+                      AuditCommand.self, PruneCommand.self, LoginCommand.self]
     )
 }

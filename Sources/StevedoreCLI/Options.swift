@@ -25,6 +25,17 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+extension DatabaseOptions {
+    /// Opens a database that must already exist (audit verify, prune): a missing file is an error, not a new log.
+    func openExisting() throws -> AuditStore {
+        let path = db ?? AuditStore.defaultPath()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandError("error: no audit database at \(path); pass --db PATH or set STEVEDORE_DB", status: .auditDatabase)
+        }
+        return try open()
+    }
+}
+
 /// The registry, credentials and pacing shared by every command that talks to a registry.
 struct RegistryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Registry host[:port]; overrides the one in the file or the recorded run.", valueName: "host"))

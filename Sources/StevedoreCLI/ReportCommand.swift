@@ -1,51 +1,170 @@
 import ArgumentParser
 import AuditStore
 import Provisioning
+import Reports
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Answer audit questions from the audit database.",
-        subcommands: [SummaryReport.self]
+        abstract: "Answer audit questions from the audit database (table, json or csv).",
+        subcommands: [SummaryReport.self, RunsReport.self, FailuresReport.self, ServiceReport.self, StateReport.self,
+                      AttemptsReport.self]
     )
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+/// Opens the store for a report and maps its errors to exit 3.
+func withReportStore<T>(_ options: ReportOutputOptions, _ body: (AuditStore) throws -> T) throws -> T {
+    let store = try options.database.open()
+    do {
+        return try body(store)
+    } catch let error as AuditStoreError {
+        throw CommandError("error: \(error)", status: .auditDatabase)
+    }
+}
+
+/// The given run, else the latest; a clear error when there is none.
+func resolveRun(_ run: Int64?, in store: AuditStore) throws -> RunID {
+    guard let id = try run ?? store.latestRunID() else {
+        throw CommandError("error: the audit database \(store.path) has no runs yet; run stevedore provision first",
+                           status: .usage)
+    }
+    guard try store.run(id) != nil else {
+        throw CommandError("error: no run \(id) in \(store.path); list the runs with stevedore report runs", status: .usage)
+    }
+    return id
 }
 
 struct SummaryReport: StevedoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
-        abstract: "Counts of one run (default: the latest) by job status, tags and attempts."
+        abstract: "Counts of one run (default: the latest): jobs by status and class, attempts, retries, waits, latency."
     )
 
     @Argument(help: "Run id (default: the latest run).")
     var run: Int64?
 
-    @Option(help: "Output format: table or json.")
-    var format: ReportFormat = .table
-
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: ReportOutputOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.open()
-        do {
-            guard let id = try run ?? store.latestRunID() else {
-                throw CommandError("error: the audit database \(store.path) has no runs yet; run stevedore provision first",
-                                   status: .usage)
-            }
-            guard let summary = try store.summary(run: id) else {
-                throw CommandError("error: no run \(id) in \(store.path); see the run ids with stevedore report summary",
-                                   status: .usage)
-            }
-            switch format {
+        try withReportStore(output) { store in
+            let id = try resolveRun(run, in: store)
+            guard let summary = try store.summary(run: id) else { return .usage }
+            switch output.format {
             case .table: console.output(SummaryText.table(summary))
             case .json: console.output(try SummaryText.json(summary))
+            case .csv: console.output(SummaryText.csv(summary))
             }
             return .success
-        } catch let error as AuditStoreError {
-            throw CommandError("error: \(error)", status: .auditDatabase)
         }
+    }
+}
+
+struct RunsReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "One row per run, newest first: when, who, where, input file and its sha256, counts, status."
+    )
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"], command: "runs")
+        if filter.limit == nil && output.format == .table { filter.limit = 50 }
+        if filter.limit == 0 { filter.limit = nil }
+        let rows = try withReportStore(output) { try $0.runList(filter) }
+        console.output(output.render(Reports.runs(rows), empty: "no runs match"))
+        return .success
+    }
+}
+
+struct FailuresReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failures",
+        abstract: "Failed jobs of a run (default: the latest, or every run in --since/--until): class, message, remedy."
+    )
+
+    @Argument(help: "Run id (default: the latest run, unless --since or --until is given).")
+    var run: Int64?
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let rows = try withReportStore(output) { store in
+            var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "class", "limit"],
+                                            command: "failures")
+            if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
+            return try store.failures(filter)
+        }
+        var text = output.render(Reports.failures(rows), empty: "no failed jobs")
+        if output.format == .table && !rows.isEmpty {
+            text += "\n\nwhat to do:\n" + Reports.remedyLines(rows).joined(separator: "\n")
+        }
+        console.output(text)
+        return .success
+    }
+}
+
+struct ServiceReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service",
+        abstract: "The history of one service across runs: every job, tag, action and digest."
+    )
+
+    @Argument(help: "The service name, as in the services file.")
+    var name: String
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"],
+                                        command: "service")
+        let rows = try withReportStore(output) { try $0.serviceHistory(name, filter) }
+        console.output(output.render(Reports.service(rows), empty: "no jobs for service '\(name)'"))
+        return .success
+    }
+}
+
+struct StateReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "For every repository:tag ever pushed, the digest the log says it holds and which run last wrote or verified it."
+    )
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "limit"],
+                                        command: "state")
+        let rows = try withReportStore(output) { try $0.state(filter) }
+        console.output(output.render(Reports.state(rows), empty: "no tags recorded"))
+        return .success
+    }
+}
+
+struct AttemptsReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attempts",
+        abstract: "The raw attempt log of a run (default: the latest, or every run in --since/--until)."
+    )
+
+    @Argument(help: "Run id (default: the latest run, unless --since or --until is given).")
+    var run: Int64?
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let rows = try withReportStore(output) { store in
+            var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "status", "class",
+                                                       "limit"], command: "attempts")
+            if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
+            return try store.attemptList(filter)
+        }
+        console.output(output.render(Reports.attempts(rows), empty: "no attempts"))
+        return .success
     }
 }

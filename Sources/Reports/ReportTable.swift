@@ -1,0 +1,157 @@
+import Foundation
+
+/// A report as named columns and rows of cells, rendered as an 80-column table, JSON or CSV.
+///
+/// Every format shows the same rows; the table shows only the columns with a table width, and the JSON
+/// has every column as a key (with `null` for missing values) so scripts can rely on the keys.
+public struct ReportTable: Sendable {
+    public struct Column: Sendable {
+        /// The JSON key and CSV header.
+        public var key: String
+        /// The table header; `nil`: not shown in the table.
+        public var title: String?
+        /// The widest the column gets in the table.
+        public var maxWidth: Int
+        /// Takes the width the other columns leave (one per table).
+        public var flexible: Bool
+        /// How the table shows the value (JSON and CSV always carry it as stored).
+        public var display: Display
+
+        public init(_ key: String, title: String? = nil, maxWidth: Int = 20, flexible: Bool = false,
+                    display: Display = .plain) {
+            self.key = key
+            self.title = title
+            self.maxWidth = maxWidth
+            self.flexible = flexible
+            self.display = display
+        }
+    }
+
+    /// Table-only renderings of a value.
+    public enum Display: Sendable {
+        case plain
+        /// `2026-11-25T03:31:19.123Z` as `2026-11-25 03:31`.
+        case minute
+        /// `sha256:ad1beab491c0153a…` as `sha256:ad1beab491c0`.
+        case shortDigest
+        /// Milliseconds as seconds with one decimal.
+        case seconds
+
+        func render(_ text: String) -> String {
+            guard !text.isEmpty else { return self == .shortDigest ? "-" : text }
+            switch self {
+            case .plain:
+                return text
+            case .minute:
+                return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
+            case .shortDigest:
+                guard let colon = text.firstIndex(of: ":") else { return String(text.prefix(19)) }
+                return String(text[...colon]) + String(text[text.index(after: colon)...].prefix(12))
+            case .seconds:
+                return Double(text).map { String(format: "%.1f", $0 / 1000) } ?? text
+            }
+        }
+    }
+
+    public enum Cell: Sendable, Equatable {
+        case text(String?)
+        case int(Int?)
+        case list([String])
+
+        /// The cell as plain text (lists joined by spaces; missing values empty).
+        public var plain: String {
+            switch self {
+            case .text(let text): text ?? ""
+            case .int(let number): number.map(String.init) ?? ""
+            case .list(let values): values.joined(separator: " ")
+            }
+        }
+
+        var json: Any {
+            switch self {
+            case .text(let text): text ?? NSNull()
+            case .int(let number): number ?? NSNull()
+            case .list(let values): values
+            }
+        }
+    }
+
+    public var columns: [Column]
+    public var rows: [[Cell]]
+
+    public init(columns: [Column], rows: [[Cell]] = []) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// A JSON array of objects, one per row, keys in column order of the contract (sorted in the output).
+    public func json() -> String {
+        let objects: [[String: Any]] = rows.map { row in
+            var object: [String: Any] = [:]
+            for (column, cell) in zip(columns, row) { object[column.key] = cell.json }
+            return object
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// RFC 4180 CSV with a header row of the JSON keys.
+    public func csv() -> String {
+        var lines = [columns.map { Self.csvField($0.key) }.joined(separator: ",")]
+        for row in rows { lines.append(row.map { Self.csvField($0.plain) }.joined(separator: ",")) }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Aligned columns that fit `width` terminal columns; long cells end in `…`.
+    public func table(width: Int = 80) -> String {
+        let shown = columns.indices.filter { columns[$0].title != nil }
+        guard !shown.isEmpty else { return "" }
+        var widths = shown.map { index in
+            rows.reduce(columns[index].title!.count) { max($0, shownText($1, index).count) }
+        }
+        for (position, index) in shown.enumerated() { widths[position] = min(widths[position], columns[index].maxWidth) }
+        let gaps = 2 * (shown.count - 1)
+        if let flex = shown.firstIndex(where: { columns[$0].flexible }) {
+            let others = widths.enumerated().filter { $0.offset != flex }.reduce(0) { $0 + $1.element }
+            widths[flex] = max(min(widths[flex], width - gaps - others), columns[shown[flex]].title!.count)
+        }
+        func line(_ cells: [String]) -> String {
+            var text = ""
+            for (position, cell) in cells.enumerated() {
+                let fitted = Self.fit(Self.oneLine(cell), widths[position])
+                text += position == cells.count - 1 ? fitted : fitted.padding(toLength: widths[position] + 2, withPad: " ", startingAt: 0)
+            }
+            return text.trimmingTrailingSpaces()
+        }
+        var lines = [line(shown.map { columns[$0].title! })]
+        for row in rows { lines.append(line(shown.map { shownText(row, $0) })) }
+        return lines.joined(separator: "\n")
+    }
+
+    private func shownText(_ row: [Cell], _ index: Int) -> String {
+        Self.oneLine(columns[index].display.render(row[index].plain))
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    }
+
+    static func fit(_ text: String, _ width: Int) -> String {
+        guard text.count > width else { return text }
+        guard width > 1 else { return String(text.prefix(width)) }
+        return String(text.prefix(width - 1)) + "…"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

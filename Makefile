@@ -5,11 +5,12 @@
 #   make test    deps, then build everything and run every test (they start their own registries)
 #   make demo    deps + build, then provision examples/stage0.yaml into a throw-away local registry
 #   make bench   run bench/run.sh, if present
+#   make check-html  render the HTML run report of a faulty run in headless Chromium (.demo/run.png)
 #   make clean   swift package clean, remove .demo/ and .test-tmp/
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench check-html clean
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 DEBIAN_PACKAGES := docker-registry skopeo apache2-utils libsqlite3-dev sqlite3
@@ -63,7 +64,25 @@ demo: deps build
 	echo "demo: docker-registry on $$address (config and logs in $(DEMO_DIR)/)"; \
 	run() { echo "\$$ $$*"; "$$@"; }; \
 	run $(STEVEDORE) provision examples/stage0.yaml --registry "$$address" --db $(DEMO_DIR)/audit.db; \
-	run $(STEVEDORE) report summary --db $(DEMO_DIR)/audit.db
+	run $(STEVEDORE) report summary --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) report runs --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) report html -o $(DEMO_DIR)/run.html --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) audit verify --db $(DEMO_DIR)/audit.db
+
+# The HTML report of the integration test's faulty run (injected 503s, 429s, resets, two denied
+# repositories), rendered by Debian's chromium; look at .demo/run.png.
+check-html: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES=chromium
+	$(SWIFT) build --build-tests
+	@mkdir -p $(DEMO_DIR) $(TEST_TMP)
+	STEVEDORE_KEEP_HTML="$(CURDIR)/$(DEMO_DIR)/run.html" TMPDIR="$(CURDIR)/$(TEST_TMP)" \
+		$(SWIFT) test --skip-build --filter ReportTests
+	@rm -f $(DEMO_DIR)/run.png
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1400 \
+		--screenshot="$(CURDIR)/$(DEMO_DIR)/run.png" "file://$(CURDIR)/$(DEMO_DIR)/run.html" 2>/dev/null
+	@size=$$(stat -c %s $(DEMO_DIR)/run.png); \
+	if (( size < 20000 )); then echo "check-html: $(DEMO_DIR)/run.png is only $$size bytes: the page did not render" >&2; exit 1; fi; \
+	echo "check-html: rendered $(DEMO_DIR)/run.html to $(DEMO_DIR)/run.png ($$size bytes)"
 
 bench:
 	@if [[ -f bench/run.sh ]]; then \

@@ -59,3 +59,26 @@ extension AuditStore {
         }
     }
 }
+
+/// One pause of every worker by the rate limiter.
+public struct PauseRow: Sendable, Codable, Equatable {
+    public var registry: String
+    public var pausedAt: String
+    public var durationMs: Int
+    public var rateAfter: Double?
+    public var reason: String
+}
+
+extension AuditStore {
+    /// The rate limiter's pauses during a run, in order.
+    public func limiterPauses(run: RunID) throws(AuditStoreError) -> [PauseRow] {
+        try locked { connection throws(AuditStoreError) in
+            try connection.query("""
+                SELECT registry, paused_at, duration_ms, rate_after, reason FROM limiter_pauses WHERE run_id = ? ORDER BY id
+                """, [.int(run)]) { row in
+                PauseRow(registry: row.text(0), pausedAt: row.text(1), durationMs: Int(row.int(2)), rateAfter: row.double(3),
+                         reason: row.text(4))
+            }
+        }
+    }
+}

@@ -67,3 +67,9 @@ enum Timestamp {
         return era * 146_097 + dayOfEra - 719_468
     }
 }
+
+/// The audit log's timestamps (ISO-8601 UTC with milliseconds), for readers of the log.
+public enum AuditTimestamp {
+    public static func date(_ text: String) -> Date? { Timestamp.date(text) }
+    public static func string(_ date: Date) -> String { Timestamp.string(date) }
+}

@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Answer audit questions from the audit database (table, json or csv).",
         subcommands: [SummaryReport.self, RunsReport.self, FailuresReport.self, ServiceReport.self, StateReport.self,
-                      AttemptsReport.self]
+                      AttemptsReport.self, HTMLReportCommand.self]
     )
 }
 

@@ -75,6 +75,23 @@ import TestSupport
         let history = try await rows(["service", "api-33"], db: workspace.db)
         #expect(history.count == 1 && history.first?["status"] as? String == "failed")
 
+        // report html: one self-contained page whose timeline has a bar per attempt and a band per pause.
+        let page = ProcessInfo.processInfo.environment["STEVEDORE_KEEP_HTML"]
+            ?? workspace.directory.appendingPathComponent("run.html").path
+        let html = try await runStevedore(["report", "html", "-o", page, "--db", workspace.db], environment: [:])
+        #expect(html.exitCode == 0, "\(html.stderr)")
+        let text = try String(contentsOfFile: page, encoding: .utf8)
+        func occurrences(_ needle: String) -> Int { text.components(separatedBy: needle).count - 1 }
+        let bars = ["ok", "failed", "throttled", "cancelled"].reduce(0) { $0 + occurrences("<rect class=\"\($1)\"") }
+        #expect(bars == summary["attempts_total"] as? Int)
+        #expect(occurrences("<rect class=\"pause\"") == summary["rate_limit_pauses"] as? Int)
+        #expect(occurrences("<rect class=\"wait\"") > 0)
+        for external in ["src=", "href=", "url(", "@import", "<script", "<link"] {
+            #expect(!text.contains(external), "the page refers to \(external)")
+        }
+        #expect(text.contains("<td>api-07</td>") && text.contains("<td>api-33</td>"))
+        #expect(text.contains(HTMLEscaped.remedyFragment))
+
         // audit verify: green on the untouched log, then each kind of edit made with sqlite3 is pinned down.
         let clean = try await runStevedore(["audit", "verify", "--db", workspace.db], environment: [:])
         #expect(clean.exitCode == 0, "\(clean.stderr)")
@@ -130,4 +147,9 @@ func csvRecords(_ text: String) -> [[String]] {
     }
     if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
     return records
+}
+
+enum HTMLEscaped {
+    /// A piece of the `denied` remedy without characters HTML escapes.
+    static let remedyFragment = "the credentials lack write access to this repository"
 }

@@ -26,6 +26,10 @@ public struct LedgerProblem: Sendable, Codable, Equatable {
     public var ledgerID: Int64?
     public var runID: Int64?
     public var message: String
+
+    enum CodingKeys: String, CodingKey {
+        case kind, table, rowID = "row_id", ledgerID = "ledger_id", runID = "run_id", message
+    }
 }
 
 /// What `audit verify` checked and found.

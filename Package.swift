@@ -69,6 +69,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "bench/CeilingClient"),
 
+        // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
+        .executableTarget(name: "BenchAudit", dependencies: ["AuditStore"], path: "bench/AuditBench"),
+        .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
+
         // Fixtures shared by the tests: real registry processes, skopeo, child processes.
         .target(name: "TestSupport", dependencies: [
             "OCIRegistry",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make bench: Stevedore vs skopeo (one `skopeo copy` per tag, the status quo) vs a minimal-sequence
-# client (the registry's ceiling), side by side on fresh local docker-registry instances, then
-# Stevedore's scaling. Prints a table of medians; see docs/PERFORMANCE.md for the method.
+# client (the registry's ceiling), side by side on fresh local docker-registry instances; the same in
+# token mode (token requests per repository); Stevedore's scaling; the audit store's cost and the report
+# latencies on a log of one million attempts. Prints tables of medians; see docs/PERFORMANCE.md.
 #
-#   N=1000 REPS=3 CONCURRENCY=8 SCALING="100 1000 10000" bench/run.sh
+#   N=1000 REPS=3 CONCURRENCY=8 SCALING="100 1000 10000" TOKEN_N=1000 AUDIT_JOBS=10000 bench/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,12 +12,18 @@ N=${N:-1000}
 REPS=${REPS:-3}
 CONCURRENCY=${CONCURRENCY:-8}
 SCALING=${SCALING:-"100 1000 10000"}
+TOKEN_N=${TOKEN_N:-1000}
+AUDIT_JOBS=${AUDIT_JOBS:-10000}
+BENCH_START=$(date +%s)
 TAGS="latest,0.1.0"
 SWIFT=${SWIFT:-swift}
 
 echo "bench: building release binaries (a clean release build takes several minutes)"
 "$SWIFT" build -c release --product stevedore >/dev/null
 "$SWIFT" build -c release --product BenchCeiling >/dev/null
+"$SWIFT" build -c release --product BenchAudit >/dev/null
+"$SWIFT" build -c release --product BenchToken >/dev/null
+echo "bench: release build done after $(( $(date +%s) - BENCH_START )) s"
 BIN=$("$SWIFT" build -c release --show-bin-path)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/stevedore-bench.XXXXXX")
 REG="$WORK/registry"
@@ -53,8 +60,11 @@ run_tool() { # tool N -> "wall user sys rss requests"
     address=$(fresh_registry)
     case $tool in
     stevedore)
+        local db="$WORK/bench-$RANDOM$RANDOM.db"
         line=$(measure "$BIN/stevedore" provision "$(services_file "$n")" --registry "$address" \
-            --db "$WORK/bench-$RANDOM.db" --concurrency "$CONCURRENCY" --quiet) ;;
+            --db "$db" --concurrency "$CONCURRENCY" --quiet)
+        # The share of the run's wall time spent in audit writes, as the run recorded it.
+        line="$line $(sqlite3 "$db" "SELECT audit_write_ms FROM runs")" ;;
     skopeo)
         line=$(measure bash -c "seq 0 $((n - 1)) | xargs -P $CONCURRENCY -I{} sh -c '
             skopeo copy -q --dest-tls-verify=false oci:$WORK/oci:latest docker://$address/bench/svc-{}:latest &&
@@ -62,6 +72,7 @@ run_tool() { # tool N -> "wall user sys rss requests"
     ceiling)
         line=$(measure "$BIN/BenchCeiling" "$address" bench "$n" "$TAGS" "$CONCURRENCY") ;;
     esac
+    [[ $tool == stevedore ]] || line="$line 0"
     echo "$line $(registry_requests)"
 }
 
@@ -72,7 +83,7 @@ declare -A results
 for ((rep = 1; rep <= REPS; rep++)); do
     for tool in stevedore skopeo ceiling; do
         results[$tool,$rep]=$(run_tool "$tool" "$N")
-        echo "  rep $rep $tool: wall/user/sys/rss_kb/requests = ${results[$tool,$rep]}"
+        echo "  rep $rep $tool: wall/user/sys/rss_kb/audit_ms/requests = ${results[$tool,$rep]}"
     done
 done
 
@@ -83,7 +94,7 @@ for tool in stevedore skopeo ceiling; do
     wall=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $1 }'; done | median)
     cpus=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $2 + $3 }'; done | median)
     rss=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $4 }'; done | median)
-    reqs=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $5 }'; done | median)
+    reqs=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $6 }'; done | median)
     rate[$tool]=$(awk -v p="$pushes" -v w="$wall" 'BEGIN { printf "%.1f", p / w }')
     cpu[$tool]=$(awk -v c="$cpus" -v p="$pushes" 'BEGIN { printf "%.2f", 1000 * c / p }')
     printf '%-10s %9.2f %12s %14.2f %12.2f %12s %12.1f\n' "$tool" "$wall" "${rate[$tool]}" \
@@ -95,6 +106,15 @@ awk -v s="${rate[stevedore]}" -v k="${rate[skopeo]}" -v c="${rate[ceiling]}" \
     'BEGIN { printf "stevedore/skopeo pushes/s: %.2fx   stevedore/ceiling: %.0f%%\n", s / k, 100 * s / c }'
 awk -v s="${cpu[stevedore]}" -v k="${cpu[skopeo]}" \
     'BEGIN { printf "stevedore CPU per push / skopeo CPU per push: %.3f\n", s / k }'
+for ((r = 1; r <= REPS; r++)); do echo "${results[stevedore,$r]}" | awk '{ print 100 * $5 / ($1 * 1000) }'; done | median |
+    awk '{ printf "audit writes: %.2f%% of stevedore'"'"'s wall time (median)\n", $1 }'
+
+echo
+echo "bench: token mode ($TOKEN_N services x 2 tags, concurrency $CONCURRENCY; one run per tool)"
+printf '%-10s %9s %12s %14s %16s %14s\n' tool wall_s pushes_per_s token_requests tokens/repository requests/push
+mkdir -p "$WORK/token"
+TMPDIR="$WORK/token" "$BIN/BenchToken" "$BIN/stevedore" "$WORK/oci" "$WORK/token" "$TOKEN_N" "$CONCURRENCY" |
+    awk '{ printf "%-10s %9.2f %12.1f %14d %16.2f %14.2f\n", $1, $2, $3, $4, $5, $6 }'
 
 echo
 echo "bench: scaling (stevedore alone, 2 tags per service)"
@@ -103,3 +123,37 @@ for n in $SCALING; do
     line=$(run_tool stevedore "$n")
     echo "$line" | awk -v n="$n" '{ printf "%-8d %9.2f %12.1f %12.1f\n", n, $1, 2 * n / $1, $4 / 1024 }'
 done
+
+echo
+echo "bench: audit store alone ($AUDIT_JOBS jobs: pending insert, running, 2 attempts, 2 tag results, finish)"
+"$BIN/BenchAudit" "$WORK/audit.db" "$AUDIT_JOBS" | awk '{ printf "%d writes in %.2f s: %d writes/s, %d attempts/s, %.1f us per write (ledger entry included); %d ledger entries\n", $2, $3, $4, $5, $6, $7 }'
+start=$(date +%s%N)
+"$BIN/stevedore" audit verify --db "$WORK/audit.db" >/dev/null
+echo "audit verify of that log: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+echo
+echo "bench: report latency on a log of 1 000 000 attempts (500 runs x 1 000 jobs; median of 5, whole process)"
+"$BIN/stevedore" report runs --db "$WORK/million.db" >/dev/null
+start=$(date +%s%N)
+sqlite3 "$WORK/million.db" <bench/million.sql
+echo "generated in $(( ($(date +%s%N) - start) / 1000000000 )) s: $(sqlite3 "$WORK/million.db" "SELECT count(*) FROM attempts") attempts, $(( $(stat -c %s "$WORK/million.db") / 1048576 )) MiB"
+latency() { # report arguments... -> median milliseconds of 5 runs
+    for _ in 1 2 3 4 5; do
+        local t0=$(date +%s%N)
+        "$BIN/stevedore" report "$@" --db "$WORK/million.db" >/dev/null
+        echo $(( ($(date +%s%N) - t0) / 1000000 ))
+    done | median
+}
+printf '%-52s %8s %6s\n' report median_ms rows
+for args in "runs" "summary" "failures" "attempts" "service svc-0500" "service svc-0500 --format json" "state" \
+            "state --service svc-0500" "state --format csv" "failures --since 2026-02-20 --until 2026-02-22"; do
+    # shellcheck disable=SC2086
+    rows=$("$BIN/stevedore" report $args --format json --db "$WORK/million.db" 2>/dev/null | grep -c '^  {' || true)
+    # shellcheck disable=SC2086
+    printf '%-52s %8s %6s\n' "report $args" "$(latency $args)" "$rows"
+done
+start=$(date +%s%N)
+"$BIN/stevedore" --version >/dev/null
+echo "(process start-up alone: $(( ($(date +%s%N) - start) / 1000000 )) ms)"
+echo
+echo "bench: done in $(( $(date +%s) - BENCH_START )) s"

@@ -51,7 +51,11 @@ public final class AuditStore: @unchecked Sendable {
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         let now = Timestamp.string(Date())
         try migrator.migrate(at: now)
-        try Ledger(connection: connection).adoptUnchainedRows(at: now)
+        // Rows written before the ledger existed are chained once, when the migration that adds it runs; a
+        // ledger deleted later is not rebuilt (audit verify then reports every row as inserted).
+        if pending.contains(where: { $0.version == Ledger.migrationVersion }) {
+            try Ledger(connection: connection).adoptUnchainedRows(at: now)
+        }
     }
 
     /// Runs `body` with the connection, one caller at a time.

@@ -75,6 +75,8 @@ struct Ledger {
     let connection: Connection
 
     static let zeroHash = Data(repeating: 0, count: 32)
+    /// The migration that creates the ledger (`0003_reports_and_ledger.sql`).
+    static let migrationVersion = 3
 
     /// Records the current content of `table` row `rowID`. Does nothing if the row does not exist.
     func append(_ table: LedgerTable, rowID: Int64, at: String) throws(AuditStoreError) {
@@ -121,7 +123,7 @@ struct Ledger {
         }.first
     }
 
-    /// Chains every row written before the ledger existed (databases from before migration 3), once.
+    /// Chains every row written before the ledger existed (databases from before migration 3).
     func adoptUnchainedRows(at: String) throws(AuditStoreError) {
         let empty = try connection.query("SELECT NOT EXISTS (SELECT 1 FROM ledger) AND NOT EXISTS (SELECT 1 FROM ledger_anchor)") {
             $0.int(0) == 1

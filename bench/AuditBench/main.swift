@@ -1,0 +1,53 @@
+import AuditStore
+import Foundation
+
+// make bench: how fast the audit store records, alone (no network), with the same writes a provision makes
+// per job: pending insert (batched), running, a failed and a succeeded attempt, two tag results, finish.
+//
+//   BenchAudit DB JOBS   → one line: jobs writes seconds writes_per_s attempts_per_s us_per_write ledger_entries
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let jobs = Int(arguments[2]), jobs > 0 else {
+    FileHandle.standardError.write(Data("usage: BenchAudit DB JOBS\n".utf8))
+    exit(2)
+}
+do {
+    let store = try AuditStore(path: arguments[1])
+    let start = Date()
+    let runID = try store.beginRun(NewRun(command: "provision", commandLine: "stevedore provision bench.yaml",
+                                          toolVersion: "bench", host: "bench", user: "bench", inputFile: "bench.yaml",
+                                          registry: "127.0.0.1:5000", namespace: "bench", startedAt: start, pid: nil))
+    let ids = try store.insertJobs(run: runID, (1...jobs).map {
+        NewJob(seq: $0, service: "svc-\($0)", registry: "127.0.0.1:5000", repository: "bench/svc-\($0)", tags: ["latest", "0.1.0"])
+    })
+    for id in ids {
+        let now = Date()
+        try store.markJobRunning(id, at: now)
+        try store.recordAttempt(AttemptRecord(jobID: id, number: 1, startedAt: now, durationMs: 12, outcome: .failed,
+                                              httpStatus: 503, errorCode: "UNAVAILABLE", errorClass: "server",
+                                              message: "HTTP 503 from the registry", requests: 2, bytesSent: 0,
+                                              waitMs: 180, waitReason: "backoff"))
+        try store.recordAttempt(AttemptRecord(jobID: id, number: 2, startedAt: now, durationMs: 9, outcome: .succeeded,
+                                              requests: 3, bytesSent: 1200))
+        for tag in ["latest", "0.1.0"] {
+            try store.recordTagResult(TagResult(jobID: id, tag: tag, action: .pushed, digestBefore: nil,
+                                                digestAfter: "sha256:ad1beab491c0153acd1e77807acfe4b25c32c74254a7fc02e3f71b49368230cb",
+                                                at: now))
+        }
+        try store.finishJob(id, JobCompletion(status: .succeeded, digest: "sha256:ad1b", errorClass: nil, errorMessage: nil,
+                                              finishedAt: Date()))
+    }
+    try store.finishRun(runID, status: .succeeded, at: Date())
+    let seconds = Date().timeIntervalSince(start)
+    let writes = 2 + 1 + jobs * 6
+    let verification = try store.verifyLedger()
+    guard verification.ok else {
+        FileHandle.standardError.write(Data("BenchAudit: the ledger does not verify: \(verification.problems.first!.message)\n".utf8))
+        exit(1)
+    }
+    print(String(format: "%d %d %.3f %.0f %.0f %.1f %d", jobs, writes, seconds, Double(writes) / seconds,
+                 Double(2 * jobs) / seconds, seconds * 1_000_000 / Double(writes), verification.entries))
+} catch {
+    FileHandle.standardError.write(Data("BenchAudit: \(error)\n".utf8))
+    exit(1)
+}

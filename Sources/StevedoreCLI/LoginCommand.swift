@@ -25,18 +25,25 @@ struct LoginCommand: StevedoreCommand {
     @Option(name: .customLong("plain-http"), help: ArgumentHelp("Use plain HTTP for this host.", valueName: "host"))
     var plainHTTP: [String] = []
 
+    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("Trust only this PEM CA bundle for the registry's HTTPS certificate; also turns HTTPS on for a loopback registry.", valueName: "file"))
+    var caCert: String?
+
+    @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Accept any HTTPS certificate; also turns HTTPS on for a loopback registry.")
+    var insecureSkipTLSVerify = false
+
     mutating func execute(console: Console) async throws -> ExitStatus {
         let host: RegistryHost
         do { host = try RegistryHost(parsing: registry) } catch {
             throw CommandError("error: invalid registry '\(registry)': \(error.message)", status: .usage)
         }
+        let trust = try RegistryOptions.tlsTrust(caCert: caCert, insecureSkipTLSVerify: insecureSkipTLSVerify)
         let secret = try CredentialResolver.readSecretFromStandardInput()
         let credentials = Credentials(username: username, secret: secret)
-        let plain = host.isLoopback || plainHTTP.contains(host.description) || plainHTTP.contains(host.host)
+        let plain = (host.isLoopback && trust == .system) || plainHTTP.contains(host.description) || plainHTTP.contains(host.host)
         if plain && !host.isLoopback {
             throw CommandError("error: refusing to send credentials over plain http to \(host)", status: .usage)
         }
-        let access = RegistryAccess(registry: host, credentials: credentials, plainHTTP: plain)
+        let access = RegistryAccess(registry: host, credentials: credentials, plainHTTP: plain, trust: trust)
         try await access.checkLogin(ProvisionOptions())
         let place = try CredentialResolver().store(credentials, for: host)
         console.line("login succeeded for \(username) at \(host); credentials stored in \(place)")

@@ -123,6 +123,10 @@ struct RegistryOptions: ParsableArguments {
 
     /// The certificates to trust, from `--ca-cert` / `--insecure-skip-tls-verify`.
     func tlsTrust() throws(CommandError) -> TLSTrust {
+        try Self.tlsTrust(caCert: caCert, insecureSkipTLSVerify: insecureSkipTLSVerify)
+    }
+
+    static func tlsTrust(caCert: String?, insecureSkipTLSVerify: Bool) throws(CommandError) -> TLSTrust {
         if let caCert {
             guard insecureSkipTLSVerify == false else {
                 throw CommandError("error: --ca-cert and --insecure-skip-tls-verify exclude each other", status: .usage)

@@ -53,6 +53,18 @@ import TestSupport
         #expect(skip.exitCode == 0, "stderr: \(skip.stderr)")
         let options = try await sqlite(workspace.db, "SELECT json_extract(options, '$.tls') FROM runs ORDER BY id")
         #expect(options == ["ca_cert", "insecure_skip_verify"])
+
+        // login checks the credentials over HTTPS with the private CA, then provision uses what it stored.
+        let docker = workspace.directory.appendingPathComponent("docker").path
+        let login = try await runStevedore(["login", registry.address, "--username", "ci", "--password-stdin", "--ca-cert", files.ca],
+                                           environment: ["DOCKER_CONFIG": docker], stdin: Array(Self.password.utf8))
+        #expect(login.exitCode == 0, "stderr: \(login.stderr)")
+        let untrusted = try await runStevedore(["login", registry.address, "--username", "ci", "--password-stdin"],
+                                               environment: ["DOCKER_CONFIG": docker + "-other"], stdin: Array(Self.password.utf8))
+        #expect(untrusted.exitCode == 4, "plain http to an https registry: \(untrusted.stderr)")
+        let stored = try await runStevedore(["provision", file, "--registry", registry.address, "--db", workspace.db,
+                                             "--ca-cert", files.ca], environment: ["DOCKER_CONFIG": docker])
+        #expect(stored.exitCode == 0, "stderr: \(stored.stderr)")
         await registry.stop()
     }
 

@@ -141,6 +141,9 @@ public struct Provisioner: Sendable {
         let recorder = RunRecorder(store: store, runID: runID, console: console, registry: access.registry,
                                    expectedDigest: image.manifestDigest)
         let sessionStatus: ExitStatus
+        // On a terminal: the live status line, until the run is over (the defer covers the paths that throw).
+        console.beginRun(total: jobs.count)
+        defer { console.endRun() }
         do {
             sessionStatus = try await access.withClient(options, onPause: recorder.paused) { client in
                 let session = RunSession(access: access, runID: runID, jobs: jobs, client: client, recorder: recorder,
@@ -158,6 +161,7 @@ public struct Provisioner: Sendable {
             try? store.finishRun(runID, status: .failed, at: Date())
             throw error
         }
+        console.endRun()  // the status line gives way to what follows: warnings and the summary
         // Jobs still pending here were stopped by an interrupt or the deadline.
         let stopped = try store.cancelUnfinishedJobs(run: runID, at: Date())
         if stopped > 0 && sessionStatus != .interrupted {

@@ -31,6 +31,7 @@ final class RunRecorder: Sendable {
         switch event {
         case .started(let job):
             write { try store.markJobRunning(job.id, at: Date()) }
+            console.jobStarted()
             console.event("job_started", ["run_id": runID, "job_id": job.id, "service": job.service,
                                           "repository": "\(registry)/\(job.repository)"])
         case let .attemptEnded(job, report):
@@ -47,11 +48,15 @@ final class RunRecorder: Sendable {
         }
     }
 
-    /// The rate limiter paused every worker: say so, and record it.
+    /// The rate limiter paused every worker: say so (as the progress style wants), and record it.
     @Sendable func paused(_ pause: RateLimiter.Pause) {
         let rate = pause.rateAfter.map { String(format: "%.1f/s", $0) } ?? "unlimited"
-        console.error("rate limited by \(registry) (\(pause.reason)): all workers pause for "
-                      + "\(pause.duration.milliseconds) ms, rate now \(rate)")
+        console.rateLimited(
+            by: registry.description, for: pause.duration,
+            message: "rate limited by \(registry) (\(pause.reason)): all workers pause for "
+                + "\(pause.duration.milliseconds) ms, rate now \(rate)",
+            fields: ["run_id": runID, "registry": registry.description, "reason": pause.reason,
+                     "pause_ms": pause.duration.milliseconds, "rate_after": pause.rateAfter])
         write { try store.recordPause(run: runID, registry: registry.description, at: Date(),
                                       durationMs: pause.duration.milliseconds, rateAfter: pause.rateAfter,
                                       reason: pause.reason) }
@@ -105,17 +110,18 @@ final class RunRecorder: Sendable {
                 errorClass: kept.isEmpty ? nil : FailureClass.conflict.rawValue,
                 errorMessage: kept.isEmpty ? nil : Self.keptMessage(kept),
                 finishedAt: now)
-            console.line(Self.line(name: name, outcomes: outcomes, attempts: attempts))
+            console.jobFinished(completion.status == .skipped ? .skipped : .ok,
+                                line: Self.line(name: name, outcomes: outcomes, attempts: attempts))
         case let .failed(error, failureClass, attempts):
             let message = PushError.classify(error).message
             completion = JobCompletion(status: .failed, digest: nil, errorClass: failureClass.rawValue,
                                        errorMessage: message, finishedAt: now)
             let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
-            console.line("failed    \(name)  \(failureClass): \(message) (\(tries))")
+            console.jobFinished(.failed, line: "failed    \(name)  \(failureClass): \(message) (\(tries))")
         case .cancelled:
             completion = JobCompletion(status: .cancelled, digest: nil, errorClass: FailureClass.cancelled.rawValue,
                                        errorMessage: "run interrupted", finishedAt: now)
-            console.line("cancelled \(name)")
+            console.jobFinished(.cancelled, line: "cancelled \(name)")
         }
         write { try store.finishJob(job.id, completion) }
         console.event("job_finished", [

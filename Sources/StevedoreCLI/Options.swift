@@ -74,7 +74,7 @@ struct RegistryOptions: ParsableArguments {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("Progress on stdout: lines (one per finished job) or json (JSON lines: job_started, attempt_failed, job_finished, run_finished).", valueName: "style"))
+    @Option(help: ArgumentHelp("Progress on stdout: lines (one per finished job; a live status line on a terminal) or json (JSON lines: job_started, attempt_failed, rate_limited, job_finished, run_finished).", valueName: "style"))
     var progress: ProgressStyle = .lines
 
     /// The console for this command's output.

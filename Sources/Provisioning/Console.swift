@@ -60,9 +60,7 @@ public final class Console: Sendable {
 
     /// Output that is the command's answer (a report, JSON): never suppressed.
     public func output(_ text: String) {
-        write(text.utf8.last == UInt8(ascii: "
-") ? text : text + "
-", to: .out)
+        write(text.utf8.last == UInt8(ascii: "\n") ? text : text + "\n", to: .out)
     }
 
     /// A diagnostic on stderr.

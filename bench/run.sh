@@ -125,8 +125,8 @@ for n in $SCALING; do
 done
 
 echo
-echo "bench: audit store alone ($AUDIT_JOBS jobs: pending insert, running, 2 attempts, 2 tag results, finish)"
-"$BIN/BenchAudit" "$WORK/audit.db" "$AUDIT_JOBS" | awk '{ printf "%d writes in %.2f s: %d writes/s, %d attempts/s, %.1f us per write (ledger entry included); %d ledger entries\n", $2, $3, $4, $5, $6, $7 }'
+echo "bench: audit store alone ($AUDIT_JOBS jobs: pending insert, a failed attempt, then the succeeded attempt + finish + 2 tag results)"
+"$BIN/BenchAudit" "$WORK/audit.db" "$AUDIT_JOBS" | awk '{ printf "%d transactions in %.2f s: %d per s, %d attempts/s, %.1f us per transaction (ledger entries included); %d ledger entries\n", $2, $3, $4, $5, $6, $7 }'
 start=$(date +%s%N)
 "$BIN/stevedore" audit verify --db "$WORK/audit.db" >/dev/null
 echo "audit verify of that log: $(( ($(date +%s%N) - start) / 1000000 )) ms"

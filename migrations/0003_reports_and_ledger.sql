@@ -8,6 +8,8 @@ CREATE INDEX jobs_target ON jobs (registry, repository, id);
 CREATE INDEX jobs_service_id ON jobs (service, id);
 CREATE INDEX jobs_failed ON jobs (run_id, error_class) WHERE status = 'failed';
 DROP INDEX jobs_service;
+-- Covered by the UNIQUE (job_id, number) index; one index fewer to write per attempt.
+DROP INDEX attempts_job;
 
 -- What the log says each registry/repository:tag holds now: the latest tag result that observed it.
 -- Kept up to date by the trigger below; rebuilt here from the existing tag results.
@@ -27,7 +29,6 @@ CREATE TABLE tag_state (
 
 CREATE INDEX tag_state_service ON tag_state (service);
 CREATE INDEX tag_state_repository ON tag_state (repository);
-CREATE INDEX tag_state_run ON tag_state (run_id);
 
 CREATE TRIGGER tag_results_update_state AFTER INSERT ON tag_results
 WHEN NEW.action <> 'planned'

@@ -3,8 +3,8 @@ import Foundation
 
 /// The audit log: runs, jobs, attempts and tag results in one SQLite database (WAL mode).
 ///
-/// One connection, every call serialised by a lock, so tasks can record concurrently. Each write is
-/// its own transaction and is durable against a crash of the process once the call returns.
+/// One connection, every call serialised by a lock, so tasks can record concurrently. Concurrent writes
+/// share a transaction (group commit); each is durable against a crash of the process once the call returns.
 /// The schema is `migrations/*.sql`, embedded at build time and applied on open.
 public final class AuditStore: @unchecked Sendable {
     public let path: String
@@ -12,6 +12,7 @@ public final class AuditStore: @unchecked Sendable {
     private let lock = NSLock()
     /// Time spent inside write transactions since the store was opened (guarded by `lock`).
     private var writeNanoseconds: UInt64 = 0
+    private let groupCommit = GroupCommit()
 
     /// `$STEVEDORE_DB`, else `$XDG_STATE_HOME/stevedore/audit.db`, else `~/.local/state/stevedore/audit.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -48,7 +49,7 @@ public final class AuditStore: @unchecked Sendable {
             }
             return
         }
-        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 16384;")
         let now = Timestamp.string(Date())
         try migrator.migrate(at: now)
         // Rows written before the ledger existed are chained once, when the migration that adds it runs; a
@@ -67,15 +68,23 @@ public final class AuditStore: @unchecked Sendable {
 
     /// Runs `body` in one write transaction, with the ledger to record what it changed, one caller at a
     /// time. The time it takes counts as audit write time.
+    ///
+    /// Concurrent writers share transactions (``GroupCommit``); each returns once its rows are committed.
     func write<T>(_ body: (Connection, Ledger, String) throws(AuditStoreError) -> T) throws(AuditStoreError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { writeNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
-        let now = Timestamp.string(Date())
-        return try connection.transaction { () throws(AuditStoreError) -> T in
-            try body(connection, Ledger(connection: connection), now)
+        var result: T?
+        try withoutActuallyEscaping(body) { body throws(AuditStoreError) in
+            let ticket = GroupCommit.Ticket { connection, ledger, now throws(AuditStoreError) in
+                result = try body(connection, ledger, now)
+            }
+            try groupCommit.submit(ticket) { batch in
+                lock.lock()
+                defer { lock.unlock() }
+                let start = DispatchTime.now().uptimeNanoseconds
+                defer { writeNanoseconds += DispatchTime.now().uptimeNanoseconds - start }
+                GroupCommit.run(batch, on: connection, now: Timestamp.string(Date()))
+            }
         }
+        return result!
     }
 
     /// Milliseconds spent in audit writes since the store was opened.
@@ -149,36 +158,58 @@ public final class AuditStore: @unchecked Sendable {
 
     public func recordAttempt(_ attempt: AttemptRecord) throws(AuditStoreError) {
         try write { connection, ledger, now throws(AuditStoreError) in
-            try connection.run("""
-                INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
-                                      error_class, message, requests, bytes_sent, wait_ms, wait_reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.int(attempt.jobID), .int(attempt.number), .text(Timestamp.string(attempt.startedAt)),
-                      .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
-                      .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
-                      .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
-            try ledger.append(.attempts, rowID: connection.lastInsertID, at: now)
-            if try connection.run("UPDATE jobs SET attempts = ? WHERE id = ? AND attempts < ?",
-                                  [.int(attempt.number), .int(attempt.jobID), .int(attempt.number)]) > 0 {
-                try ledger.append(.jobs, rowID: attempt.jobID, at: now)
-            }
+            try Self.insertAttempt(attempt, connection, ledger, now)
+            try ledger.append(.jobs, rowID: attempt.jobID, at: now)
         }
+    }
+
+    /// The attempt row, and its job: at least this many attempts, running if it was pending, started
+    /// when its first recorded attempt started. The caller chains the job row.
+    private static func insertAttempt(_ attempt: AttemptRecord, _ connection: Connection, _ ledger: Ledger,
+                                      _ now: String) throws(AuditStoreError) {
+        let started = Timestamp.string(attempt.startedAt)
+        try connection.run("""
+            INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
+                                  error_class, message, requests, bytes_sent, wait_ms, wait_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.int(attempt.jobID), .int(attempt.number), .text(started),
+                  .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
+                  .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
+                  .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
+        try ledger.append(.attempts, rowID: connection.lastInsertID, at: now)
+        try connection.run("""
+            UPDATE jobs SET attempts = max(attempts, ?), started_at = coalesce(started_at, ?),
+                status = CASE status WHEN 'pending' THEN 'running' ELSE status END
+            WHERE id = ?
+            """, [.int(attempt.number), .text(started), .int(attempt.jobID)])
     }
 
     public func recordTagResult(_ result: TagResult) throws(AuditStoreError) {
         try write { connection, ledger, now throws(AuditStoreError) in
-            try connection.run("""
-                INSERT INTO tag_results (job_id, tag, action, digest_before, digest_after, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, [.int(result.jobID), .text(result.tag), .text(result.action.rawValue), .text(result.digestBefore),
-                      .text(result.digestAfter), .text(Timestamp.string(result.at))])
-            try ledger.append(.tagResults, rowID: connection.lastInsertID, at: now)
+            try Self.insertTagResult(result, connection, ledger, now)
         }
     }
 
-    public func finishJob(_ id: JobID, _ completion: JobCompletion) throws(AuditStoreError) {
+    private static func insertTagResult(_ result: TagResult, _ connection: Connection, _ ledger: Ledger,
+                                        _ now: String) throws(AuditStoreError) {
+        try connection.run("""
+            INSERT INTO tag_results (job_id, tag, action, digest_before, digest_after, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, [.int(result.jobID), .text(result.tag), .text(result.action.rawValue), .text(result.digestBefore),
+                  .text(result.digestAfter), .text(Timestamp.string(result.at))])
+        try ledger.append(.tagResults, rowID: connection.lastInsertID, at: now)
+    }
+
+    /// Closes a job, with its last attempt (if not recorded yet) and what happened to each of its tags, in one
+    /// transaction: a job that succeeds at its first attempt costs one write.
+    public func finishJob(_ id: JobID, _ completion: JobCompletion, lastAttempt: AttemptRecord? = nil,
+                          tagResults: [TagResult] = []) throws(AuditStoreError) {
         let finished = Timestamp.string(completion.finishedAt)
         try write { connection, ledger, now throws(AuditStoreError) in
+            if let lastAttempt { try Self.insertAttempt(lastAttempt, connection, ledger, now) }
+            for result in tagResults {
+                try Self.insertTagResult(result, connection, ledger, now)
+            }
             try connection.run("""
                 UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
                     duration_ms = CASE WHEN started_at IS NULL THEN NULL

@@ -6,8 +6,9 @@ import Synchronization
 
 /// Turns runner events into audit rows and result lines, as they happen.
 ///
-/// Each attempt is written when it ends, before the runner starts the next one, so a crash loses
-/// at most the attempt in flight. A failing write does not stop the run; the first one is kept and
+/// A failed attempt is written when it ends, before the runner starts the next one; the succeeded
+/// attempt is written with the job's finish and its tag results, in one transaction, so a crash loses at
+/// most the attempt in flight and a job that succeeds at once costs one audit write. A failing write does not stop the run; the first one is kept and
 /// reported at the end.
 final class RunRecorder: Sendable {
     let store: AuditStore
@@ -16,6 +17,8 @@ final class RunRecorder: Sendable {
     let registry: RegistryHost
     let expectedDigest: Digest
     private let storeError = Mutex<AuditStoreError?>(nil)
+    /// A job's succeeded attempt, written with the job's finish in one transaction.
+    private let finalAttempts = Mutex<[JobID: AttemptRecord]>([:])
 
     init(store: AuditStore, runID: RunID, console: Console, registry: RegistryHost, expectedDigest: Digest) {
         self.store = store
@@ -30,13 +33,17 @@ final class RunRecorder: Sendable {
     func handle(_ event: RunnerEvent<ProvisionJob, [TagOutcome]>) async {
         switch event {
         case .started(let job):
-            write { try store.markJobRunning(job.id, at: Date()) }
+            // The job becomes `running` with its first recorded attempt (no write of its own).
             console.jobStarted()
             console.event("job_started", ["run_id": runID, "job_id": job.id, "service": job.service,
                                           "repository": "\(registry)/\(job.repository)"])
         case let .attemptEnded(job, report):
             let record = attemptRecord(job, report)
-            write { try store.recordAttempt(record) }
+            if record.outcome == .succeeded {
+                finalAttempts.withLock { $0[job.id] = record }
+            } else {
+                write { try store.recordAttempt(record) }
+            }
             if record.outcome == .failed {
                 console.event("attempt_failed", ["run_id": runID, "job_id": job.id, "service": job.service,
                                                  "attempt": record.number, "class": record.errorClass,
@@ -90,12 +97,9 @@ final class RunRecorder: Sendable {
     private func finish(_ job: ProvisionJob, _ outcome: JobOutcome<[TagOutcome]>) {
         let now = Date()
         let tags = job.progress.outcomes(in: job.tags)
-        for tag in tags {
-            write {
-                try store.recordTagResult(TagResult(jobID: job.id, tag: tag.tag.value, action: tag.action,
-                                                    digestBefore: tag.before?.description,
-                                                    digestAfter: tag.after?.description, at: now))
-            }
+        let tagResults = tags.map { tag in
+            TagResult(jobID: job.id, tag: tag.tag.value, action: tag.action, digestBefore: tag.before?.description,
+                      digestAfter: tag.after?.description, at: now)
         }
         let completion: JobCompletion
         let name = "\(registry)/\(job.repository)"
@@ -123,7 +127,8 @@ final class RunRecorder: Sendable {
                                        errorMessage: "run interrupted", finishedAt: now)
             console.jobFinished(.cancelled, line: "cancelled \(name)")
         }
-        write { try store.finishJob(job.id, completion) }
+        let lastAttempt = finalAttempts.withLock { $0.removeValue(forKey: job.id) }
+        write { try store.finishJob(job.id, completion, lastAttempt: lastAttempt, tagResults: tagResults) }
         console.event("job_finished", [
             "run_id": runID, "job_id": job.id, "service": job.service, "repository": name,
             "status": completion.status.rawValue, "error_class": completion.errorClass,

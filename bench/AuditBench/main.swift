@@ -1,10 +1,32 @@
 import AuditStore
+import Dispatch
 import Foundation
+import Synchronization
 
-// make bench: how fast the audit store records, alone (no network), with the same writes a provision makes
-// per job: pending insert (batched), running, a failed and a succeeded attempt, two tag results, finish.
+// make bench: how fast the audit store records, alone (no network), with the same transactions a provision
+// makes per job that needs a retry: pending insert (batched), the failed attempt, then the succeeded attempt
+// with the job's finish and its two tag results; eight writers at once, like eight provision workers.
 //
 //   BenchAudit DB JOBS   → one line: jobs writes seconds writes_per_s attempts_per_s us_per_write ledger_entries
+
+let placeholder = "sha256:ad1beab491c0153acd1e77807acfe4b25c32c74254a7fc02e3f71b49368230cb"
+
+/// The writes of one job.
+nonisolated func record(_ store: AuditStore, _ id: JobID) throws {
+    let now = Date()
+    try store.recordAttempt(AttemptRecord(jobID: id, number: 1, startedAt: now, durationMs: 12, outcome: .failed,
+                                          httpStatus: 503, errorCode: "UNAVAILABLE", errorClass: "server",
+                                          message: "HTTP 503 from the registry", requests: 2, bytesSent: 0,
+                                          waitMs: 180, waitReason: "backoff"))
+    let tags = ["latest", "0.1.0"].map { tag in
+        TagResult(jobID: id, tag: tag, action: .pushed, digestBefore: nil, digestAfter: placeholder, at: now)
+    }
+    try store.finishJob(id, JobCompletion(status: .succeeded, digest: placeholder, errorClass: nil, errorMessage: nil,
+                                          finishedAt: Date()),
+                        lastAttempt: AttemptRecord(jobID: id, number: 2, startedAt: now, durationMs: 9, outcome: .succeeded,
+                                                   requests: 3, bytesSent: 1200),
+                        tagResults: tags)
+}
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let jobs = Int(arguments[2]), jobs > 0 else {
@@ -20,26 +42,22 @@ do {
     let ids = try store.insertJobs(run: runID, (1...jobs).map {
         NewJob(seq: $0, service: "svc-\($0)", registry: "127.0.0.1:5000", repository: "bench/svc-\($0)", tags: ["latest", "0.1.0"])
     })
-    for id in ids {
-        let now = Date()
-        try store.markJobRunning(id, at: now)
-        try store.recordAttempt(AttemptRecord(jobID: id, number: 1, startedAt: now, durationMs: 12, outcome: .failed,
-                                              httpStatus: 503, errorCode: "UNAVAILABLE", errorClass: "server",
-                                              message: "HTTP 503 from the registry", requests: 2, bytesSent: 0,
-                                              waitMs: 180, waitReason: "backoff"))
-        try store.recordAttempt(AttemptRecord(jobID: id, number: 2, startedAt: now, durationMs: 9, outcome: .succeeded,
-                                              requests: 3, bytesSent: 1200))
-        for tag in ["latest", "0.1.0"] {
-            try store.recordTagResult(TagResult(jobID: id, tag: tag, action: .pushed, digestBefore: nil,
-                                                digestAfter: "sha256:ad1beab491c0153acd1e77807acfe4b25c32c74254a7fc02e3f71b49368230cb",
-                                                at: now))
+    let writers = 8
+    let failure = Mutex<String?>(nil)
+    DispatchQueue.concurrentPerform(iterations: writers) { writer in
+        do {
+            for index in stride(from: writer, to: ids.count, by: writers) { try record(store, ids[index]) }
+        } catch {
+            failure.withLock { $0 = "\(error)" }
         }
-        try store.finishJob(id, JobCompletion(status: .succeeded, digest: "sha256:ad1b", errorClass: nil, errorMessage: nil,
-                                              finishedAt: Date()))
+    }
+    if let message = failure.withLock({ $0 }) {
+        FileHandle.standardError.write(Data("BenchAudit: \(message)\n".utf8))
+        exit(1)
     }
     try store.finishRun(runID, status: .succeeded, at: Date())
     let seconds = Date().timeIntervalSince(start)
-    let writes = 2 + 1 + jobs * 6
+    let writes = 2 + 1 + jobs * 2
     let verification = try store.verifyLedger()
     guard verification.ok else {
         FileHandle.standardError.write(Data("BenchAudit: the ledger does not verify: \(verification.problems.first!.message)\n".utf8))

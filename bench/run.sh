@@ -64,7 +64,7 @@ run_tool() { # tool N -> "wall user sys rss requests"
         line=$(measure "$BIN/stevedore" provision "$(services_file "$n")" --registry "$address" \
             --db "$db" --concurrency "$CONCURRENCY" --quiet)
         # The share of the run's wall time spent in audit writes, as the run recorded it.
-        line="$line $(sqlite3 "$db" "SELECT audit_write_ms FROM runs")" ;;
+        line="$line $(sqlite3 "$db" "SELECT audit_write_ms || ' ' || audit_cpu_ms FROM runs")" ;;
     skopeo)
         line=$(measure bash -c "seq 0 $((n - 1)) | xargs -P $CONCURRENCY -I{} sh -c '
             skopeo copy -q --dest-tls-verify=false oci:$WORK/oci:latest docker://$address/bench/svc-{}:latest &&
@@ -72,7 +72,7 @@ run_tool() { # tool N -> "wall user sys rss requests"
     ceiling)
         line=$(measure "$BIN/BenchCeiling" "$address" bench "$n" "$TAGS" "$CONCURRENCY") ;;
     esac
-    [[ $tool == stevedore ]] || line="$line 0"
+    [[ $tool == stevedore ]] || line="$line 0 0"
     echo "$line $(registry_requests)"
 }
 
@@ -83,7 +83,7 @@ declare -A results
 for ((rep = 1; rep <= REPS; rep++)); do
     for tool in stevedore skopeo ceiling; do
         results[$tool,$rep]=$(run_tool "$tool" "$N")
-        echo "  rep $rep $tool: wall/user/sys/rss_kb/audit_ms/requests = ${results[$tool,$rep]}"
+        echo "  rep $rep $tool: wall/user/sys/rss_kb/audit_ms/audit_cpu_ms/requests = ${results[$tool,$rep]}"
     done
 done
 
@@ -94,7 +94,7 @@ for tool in stevedore skopeo ceiling; do
     wall=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $1 }'; done | median)
     cpus=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $2 + $3 }'; done | median)
     rss=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $4 }'; done | median)
-    reqs=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $6 }'; done | median)
+    reqs=$(for ((r = 1; r <= REPS; r++)); do echo "${results[$tool,$r]}" | awk '{ print $7 }'; done | median)
     rate[$tool]=$(awk -v p="$pushes" -v w="$wall" 'BEGIN { printf "%.1f", p / w }')
     cpu[$tool]=$(awk -v c="$cpus" -v p="$pushes" 'BEGIN { printf "%.2f", 1000 * c / p }')
     printf '%-10s %9.2f %12s %14.2f %12.2f %12s %12.1f\n' "$tool" "$wall" "${rate[$tool]}" \
@@ -107,7 +107,9 @@ awk -v s="${rate[stevedore]}" -v k="${rate[skopeo]}" -v c="${rate[ceiling]}" \
 awk -v s="${cpu[stevedore]}" -v k="${cpu[skopeo]}" \
     'BEGIN { printf "stevedore CPU per push / skopeo CPU per push: %.3f\n", s / k }'
 for ((r = 1; r <= REPS; r++)); do echo "${results[stevedore,$r]}" | awk '{ print 100 * $5 / ($1 * 1000) }'; done | median |
-    awk '{ printf "audit writes: %.2f%% of stevedore'"'"'s wall time (median)\n", $1 }'
+    awk '{ printf "audit writes: %.2f%% of stevedore'"'"'s wall time (median; the store busy)\n", $1 }'
+for ((r = 1; r <= REPS; r++)); do echo "${results[stevedore,$r]}" | awk '{ print 100 * $6 / ($1 * 1000) }'; done | median |
+    awk '{ printf "audit writes CPU: %.2f%% of stevedore'"'"'s wall time (median)\n", $1 }'
 
 echo
 echo "bench: token mode ($TOKEN_N services x 2 tags, concurrency $CONCURRENCY; one run per tool)"

@@ -1,7 +1,9 @@
 -- Report support (indexes, the tag_state projection, stable views) and the tamper-evidence ledger.
 
--- Time the process spent inside audit writes during the run (milliseconds); NULL before this migration.
+-- Time the process spent inside audit writes during the run (milliseconds; wall clock, and CPU of the writing
+-- thread); NULL before this migration.
 ALTER TABLE runs ADD COLUMN audit_write_ms INTEGER;
+ALTER TABLE runs ADD COLUMN audit_cpu_ms INTEGER;
 
 -- Indexes for the report filters: every report reads through one of these, never a full scan.
 CREATE INDEX jobs_target ON jobs (registry, repository, id);

@@ -159,9 +159,11 @@ extension AuditStore {
         summary.rateLimitPauses = pauses.0
         summary.rateLimitWaitMs = pauses.1
         summary.wallMs = milliseconds(from: summary.startedAt, to: summary.finishedAt)
-        summary.auditWriteMs = try connection.query("SELECT audit_write_ms FROM runs WHERE id = ?", [id]) {
-            $0.optionalInt(0).map { Int($0) }
-        }.first ?? nil
+        let audit = try connection.query("SELECT audit_write_ms, audit_cpu_ms FROM runs WHERE id = ?", [id]) {
+            ($0.optionalInt(0).map { Int($0) }, $0.optionalInt(1).map { Int($0) })
+        }.first
+        summary.auditWriteMs = audit?.0 ?? nil
+        summary.auditCPUMs = audit?.1 ?? nil
         summary.ledgerRunHead = try connection.query(
             "SELECT run_hash FROM ledger WHERE run_id = ? ORDER BY id DESC LIMIT 1", [id]) { $0.blob(0).hexString }.first
     }

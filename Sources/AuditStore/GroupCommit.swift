@@ -85,6 +85,7 @@ final class GroupCommit: @unchecked Sendable {
                 try connection.execute("RELEASE audit_write")
             } catch {
                 try? connection.execute("ROLLBACK TO audit_write; RELEASE audit_write")
+                ledger.forget()
                 ticket.error = error
             }
         }

@@ -21,7 +21,8 @@ enum LedgerTable: String, CaseIterable, Sendable {
         case .runs:
             """
             SELECT id, id, json_array(id, command, command_line, tool_version, host, user, input_file, input_sha256,
-                registry, namespace, options, status, started_at, finished_at, parent_run_id, pid, audit_write_ms)
+                registry, namespace, options, status, started_at, finished_at, parent_run_id, pid, audit_write_ms,
+                audit_cpu_ms)
             FROM runs
             """
         case .jobs:
@@ -70,9 +71,17 @@ enum LedgerTable: String, CaseIterable, Sendable {
 
 /// Appends ledger entries; used inside the write transaction of the row it records.
 ///
+/// One instance lives for one transaction: it remembers the head and the runs' last hashes it has read or
+/// written, which stay valid because `BEGIN IMMEDIATE` keeps every other writer out until the commit.
 /// See `migrations/0003_reports_and_ledger.sql` for the hashes and docs/SCHEMA.md for what they protect.
-struct Ledger {
+final class Ledger {
     let connection: Connection
+    private var cachedHead: (id: Int64, hash: Data)?
+    private var cachedRunHashes: [Int64: Data] = [:]
+
+    init(connection: Connection) {
+        self.connection = connection
+    }
 
     static let zeroHash = Data(repeating: 0, count: 32)
     /// The migration that creates the ledger (`0003_reports_and_ledger.sql`).
@@ -87,23 +96,48 @@ struct Ledger {
         try append(table, rowID: rowID, runID: runID, rowSHA256: Self.sha256(json), at: at)
     }
 
+    /// Records many rows; contiguous ids are read in one query.
     func append(_ table: LedgerTable, rowIDs: [Int64], at: String) throws(AuditStoreError) {
-        for id in rowIDs { try append(table, rowID: id, at: at) }
+        guard let first = rowIDs.first, let last = rowIDs.last else { return }
+        guard rowIDs.count > 1, last - first + 1 == Int64(rowIDs.count) else {
+            for id in rowIDs { try append(table, rowID: id, at: at) }
+            return
+        }
+        let rows = try connection.query(table.rowsSQL + " WHERE \(table.idColumn) BETWEEN ? AND ? ORDER BY \(table.idColumn)",
+                                        [.int(first), .int(last)]) { ($0.int(0), $0.int(1), $0.text(2)) }
+        for (rowID, runID, json) in rows {
+            try append(table, rowID: rowID, runID: runID, rowSHA256: Self.sha256(json), at: at)
+        }
     }
 
     private func append(_ table: LedgerTable, rowID: Int64, runID: Int64, rowSHA256: Data,
                         at: String) throws(AuditStoreError) {
-        let (previousID, previousHash) = try head()
-        let runPrevious = try connection.query(
-            "SELECT run_hash FROM ledger WHERE run_id = ? ORDER BY id DESC LIMIT 1", [.int(runID)]) { $0.blob(0) }
-            .first ?? Self.zeroHash
+        let (previousID, previousHash): (Int64, Data)
+        if let cachedHead { (previousID, previousHash) = cachedHead } else { (previousID, previousHash) = try head() }
+        let runPrevious: Data
+        if let cached = cachedRunHashes[runID] {
+            runPrevious = cached
+        } else {
+            runPrevious = try connection.query(
+                "SELECT run_hash FROM ledger WHERE run_id = ? ORDER BY id DESC LIMIT 1", [.int(runID)]) { $0.blob(0) }
+                .first ?? Self.zeroHash
+        }
         let id = previousID + 1
         let entry = Self.entryDigest(id: id, runID: runID, table: table.rawValue, rowID: rowID, rowSHA256: rowSHA256)
+        let hash = Self.chain(previousHash, entry), runHash = Self.chain(runPrevious, entry)
         try connection.run("""
             INSERT INTO ledger (id, run_id, tbl, row_id, row_sha256, hash, run_hash, written_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.int(id), .int(runID), .text(table.rawValue), .int(rowID), .blob(rowSHA256),
-                  .blob(Self.chain(previousHash, entry)), .blob(Self.chain(runPrevious, entry)), .text(at)])
+            """, [.int(id), .int(runID), .text(table.rawValue), .int(rowID), .blob(rowSHA256), .blob(hash),
+                  .blob(runHash), .text(at)])
+        cachedHead = (id, hash)
+        cachedRunHashes[runID] = runHash
+    }
+
+    /// Forgets what it remembered (the transaction was rolled back, or the ledger was cut).
+    func forget() {
+        cachedHead = nil
+        cachedRunHashes = [:]
     }
 
     /// The id and hash of the newest entry; the anchor (after a prune) or zero for an empty ledger.

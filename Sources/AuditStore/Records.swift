@@ -210,6 +210,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var wallMs: Int?
     /// Time the process spent writing the audit log (recorded when the run finished).
     public var auditWriteMs: Int?
+    /// CPU time of those writes.
+    public var auditCPUMs: Int?
     /// The run's last ledger hash (hex): keep it elsewhere to check the log later with `audit verify --expect-head`.
     public var ledgerRunHead: String?
 
@@ -218,7 +220,7 @@ public struct RunSummary: Sendable, Codable, Equatable {
         case rateLimitPauses = "rate_limit_pauses", rateLimitWaitMs = "rate_limit_wait_ms", retryWaitMs = "retry_wait_ms"
         case requests, bytesSent = "bytes_sent", attemptLatencyP50Ms = "attempt_latency_p50_ms"
         case attemptLatencyP95Ms = "attempt_latency_p95_ms", attemptLatencyMaxMs = "attempt_latency_max_ms"
-        case wallMs = "wall_ms", auditWriteMs = "audit_write_ms", ledgerRunHead = "ledger_run_head"
+        case wallMs = "wall_ms", auditWriteMs = "audit_write_ms", auditCPUMs = "audit_cpu_ms", ledgerRunHead = "ledger_run_head"
         case runID = "run_id", status, command
         case jobsTotal = "jobs_total", jobsSucceeded = "jobs_succeeded", jobsSkipped = "jobs_skipped"
         case jobsFailed = "jobs_failed", jobsCancelled = "jobs_cancelled", jobsPending = "jobs_pending"
@@ -262,6 +264,7 @@ public struct RunSummary: Sendable, Codable, Equatable {
         try container.encode(attemptLatencyMaxMs, forKey: .attemptLatencyMaxMs)
         try container.encode(wallMs, forKey: .wallMs)
         try container.encode(auditWriteMs, forKey: .auditWriteMs)
+        try container.encode(auditCPUMs, forKey: .auditCPUMs)
         try container.encode(ledgerRunHead, forKey: .ledgerRunHead)
     }
 }

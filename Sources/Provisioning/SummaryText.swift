@@ -44,6 +44,7 @@ public enum SummaryText {
             ("wall time", s.wallMs.map(seconds) ?? "-"),
             ("audit writes", s.auditWriteMs.map { ms in
                 seconds(ms) + (s.wallMs.map { $0 > 0 ? String(format: " (%.1f%% of wall)", Double(ms) * 100 / Double($0)) : "" } ?? "")
+                    + (s.auditCPUMs.map { ", \(seconds($0)) CPU" } ?? "")
             } ?? "-"),
             ("ledger head", s.ledgerRunHead.map { String($0.prefix(16)) + "…" } ?? "-"),
         ]

@@ -100,6 +100,19 @@ import Testing
         }
     }
 
+    @Test func jsonEscapesWhatItMustAndParses() throws {
+        let awkward = "line one\nline \"two\"\t\\ back\u{01}slash, ünïcödé ✓"
+        let table = ReportTable(columns: [.init("a"), .init("b"), .init("c")],
+                                rows: [[.text(awkward), .int(nil), .list(["x", "y\"z"])], [.text(nil), .int(-3), .list([])]])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(table.json().utf8)) as? [[String: Any]])
+        #expect(parsed.count == 2)
+        #expect(parsed[0]["a"] as? String == awkward)
+        #expect(parsed[0]["b"] is NSNull)
+        #expect(parsed[0]["c"] as? [String] == ["x", "y\"z"])
+        #expect(parsed[1]["a"] is NSNull && parsed[1]["b"] as? Int == -3 && (parsed[1]["c"] as? [String])?.isEmpty == true)
+        #expect(try JSONSerialization.jsonObject(with: Data(ReportTable(columns: [.init("a")]).json().utf8)) as? [Any] != nil)
+    }
+
     @Test func userTimesBecomeStoredTimestamps() {
         #expect(ReportFilter.timestamp("2026-11-01") == "2026-11-01T00:00:00.000Z")
         #expect(ReportFilter.timestamp("2026-11-01T12:30Z") == "2026-11-01T12:30:00.000Z")

@@ -84,7 +84,7 @@ check-html: deps
 	if (( size < 20000 )); then echo "check-html: $(DEMO_DIR)/run.png is only $$size bytes: the page did not render" >&2; exit 1; fi; \
 	echo "check-html: rendered $(DEMO_DIR)/run.html to $(DEMO_DIR)/run.png ($$size bytes)"
 
-bench:
+bench: deps
 	@if [[ -f bench/run.sh ]]; then \
 		bash bench/run.sh; \
 	else \

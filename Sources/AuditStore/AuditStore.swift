@@ -80,18 +80,38 @@ public final class AuditStore: @unchecked Sendable {
             let ticket = GroupCommit.Ticket { connection, ledger, now throws(AuditStoreError) in
                 result = try body(connection, ledger, now)
             }
-            try groupCommit.submit(ticket) { batch in
-                lock.lock()
-                defer { lock.unlock() }
-                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.threadCPUNanoseconds()
-                defer {
-                    writeNanoseconds += DispatchTime.now().uptimeNanoseconds - start
-                    writeCPUNanoseconds += Self.threadCPUNanoseconds() &- cpuStart
-                }
-                GroupCommit.run(batch, on: connection, now: Timestamp.string(Date()))
-            }
+            try groupCommit.submit(ticket) { batch in commit(batch) }
         }
         return result!
+    }
+
+    /// Queues a write without waiting for its commit: it is committed with the next batch, within
+    /// ``GroupCommit/linger`` or ``GroupCommit/deferredBatch`` deferred writes, or by the next waiting write or
+    /// ``flush()``, whichever comes first. A crash can lose it.
+    func writeDeferred(_ body: @escaping @Sendable (Connection, Ledger, String) throws(AuditStoreError) -> Void) {
+        groupCommit.submitDeferred(GroupCommit.Ticket(deferred: true, body)) { batch in commit(batch) }
+    }
+
+    /// Commits the deferred writes now. Returns the first error a deferred write met, if any.
+    @discardableResult
+    public func flush() -> AuditStoreError? {
+        groupCommit.flush { batch in commit(batch) }
+        return groupCommit.deferredError
+    }
+
+    private func commit(_ batch: [GroupCommit.Ticket]) {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.threadCPUNanoseconds()
+        defer {
+            writeNanoseconds += DispatchTime.now().uptimeNanoseconds - start
+            writeCPUNanoseconds += Self.threadCPUNanoseconds() &- cpuStart
+        }
+        GroupCommit.run(batch, on: connection, now: Timestamp.string(Date()))
+    }
+
+    deinit {
+        groupCommit.flush { batch in GroupCommit.run(batch, on: connection, now: Timestamp.string(Date())) }
     }
 
     /// Milliseconds spent in audit writes since the store was opened: wall clock (the store busy, including
@@ -220,21 +240,37 @@ public final class AuditStore: @unchecked Sendable {
     /// transaction: a job that succeeds at its first attempt costs one write.
     public func finishJob(_ id: JobID, _ completion: JobCompletion, lastAttempt: AttemptRecord? = nil,
                           tagResults: [TagResult] = []) throws(AuditStoreError) {
-        let finished = Timestamp.string(completion.finishedAt)
         try write { connection, ledger, now throws(AuditStoreError) in
-            if let lastAttempt { try Self.insertAttempt(lastAttempt, connection, ledger, now) }
-            for result in tagResults {
-                try Self.insertTagResult(result, connection, ledger, now)
-            }
-            try connection.run("""
-                UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
-                    duration_ms = CASE WHEN started_at IS NULL THEN NULL
-                        ELSE CAST(round((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER) END
-                WHERE id = ?
-                """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
-                      .text(completion.errorMessage), .text(finished), .text(finished), .int(id)])
-            try ledger.append(.jobs, rowID: id, at: now)
+            try Self.finish(id, completion, lastAttempt, tagResults, connection, ledger, now)
         }
+    }
+
+    /// ``finishJob(_:_:lastAttempt:tagResults:)`` without waiting for the commit: concurrent workers' finishes
+    /// share a commit (see ``flush()``). A crash can lose the record of a finished job; `resume` then finds
+    /// its tags in the registry.
+    public func finishJobDeferred(_ id: JobID, _ completion: JobCompletion, lastAttempt: AttemptRecord? = nil,
+                                  tagResults: [TagResult] = []) {
+        writeDeferred { connection, ledger, now throws(AuditStoreError) in
+            try Self.finish(id, completion, lastAttempt, tagResults, connection, ledger, now)
+        }
+    }
+
+    private static func finish(_ id: JobID, _ completion: JobCompletion, _ lastAttempt: AttemptRecord?,
+                               _ tagResults: [TagResult], _ connection: Connection, _ ledger: Ledger,
+                               _ now: String) throws(AuditStoreError) {
+        let finished = Timestamp.string(completion.finishedAt)
+        if let lastAttempt { try Self.insertAttempt(lastAttempt, connection, ledger, now) }
+        for result in tagResults {
+            try Self.insertTagResult(result, connection, ledger, now)
+        }
+        try connection.run("""
+            UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
+                duration_ms = CASE WHEN started_at IS NULL THEN NULL
+                    ELSE CAST(round((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER) END
+            WHERE id = ?
+            """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
+                  .text(completion.errorMessage), .text(finished), .text(finished), .int(id)])
+        try ledger.append(.jobs, rowID: id, at: now)
     }
 
     /// Marks the run's pending and running jobs as cancelled; returns how many.

@@ -7,6 +7,10 @@ import Foundation
 /// writers when the commit is done. While a leader commits, new work queues up for the next batch, so the
 /// number of commits (and of WAL pages written: consecutive rows share the same b-tree leaves) falls as the
 /// number of concurrent writers grows, and nobody returns before their rows are committed.
+///
+/// Deferred work (``submitDeferred(_:commit:)``) does not wait: it rides along with the next batch, which a
+/// deferred writer starts itself once enough deferred work waits or the oldest has waited ``linger``, and
+/// which any waiting writer starts at once.
 final class GroupCommit: @unchecked Sendable {
     /// One writer's work. The leader drops `work` as soon as it ran, before the writer is woken: the closure
     /// is the writer's non-escaping body (`withoutActuallyEscaping`) and must not outlive its call.
@@ -14,8 +18,11 @@ final class GroupCommit: @unchecked Sendable {
         private var work: ((Connection, Ledger, String) throws(AuditStoreError) -> Void)?
         var error: AuditStoreError?
         var done = false
+        /// Queued by a writer that does not wait (its error is kept in ``GroupCommit/deferredError``).
+        let deferred: Bool
 
-        init(_ work: @escaping (Connection, Ledger, String) throws(AuditStoreError) -> Void) {
+        init(deferred: Bool = false, _ work: @escaping (Connection, Ledger, String) throws(AuditStoreError) -> Void) {
+            self.deferred = deferred
             self.work = work
         }
 
@@ -31,6 +38,60 @@ final class GroupCommit: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Ticket] = []
     private var leading = false
+    private var oldestDeferred: UInt64?
+    private var firstDeferredError: AuditStoreError?
+
+    /// How long deferred work may wait for company before its writer commits it, and how much may wait.
+    static let linger: UInt64 = 20_000_000
+    static let deferredBatch = 8
+
+    /// The first error of a deferred write, if any.
+    var deferredError: AuditStoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstDeferredError
+    }
+
+    /// Queues deferred work and returns; commits the queue now (in this thread) if enough deferred work waits
+    /// or the oldest has waited ``linger``.
+    func submitDeferred(_ ticket: Ticket, commit: ([Ticket]) -> Void) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        condition.lock()
+        queue.append(ticket)
+        if oldestDeferred == nil { oldestDeferred = now }
+        let waiting = queue.count(where: \.deferred)
+        guard !leading, waiting >= Self.deferredBatch || now - (oldestDeferred ?? now) >= Self.linger else {
+            condition.unlock()
+            return
+        }
+        lead(commit)
+        condition.unlock()
+    }
+
+    /// Commits whatever is queued (deferred work) and waits for it.
+    func flush(commit: ([Ticket]) -> Void) {
+        condition.lock()
+        while leading { condition.wait() }
+        if !queue.isEmpty { lead(commit) }
+        condition.unlock()
+    }
+
+    /// Takes the queue and commits it; called and returns with `condition` locked.
+    private func lead(_ commit: ([Ticket]) -> Void) {
+        leading = true
+        let batch = queue
+        queue.removeAll(keepingCapacity: true)
+        oldestDeferred = nil
+        condition.unlock()
+        commit(batch)
+        condition.lock()
+        for done in batch {
+            done.done = true
+            if done.deferred, let error = done.error, firstDeferredError == nil { firstDeferredError = error }
+        }
+        leading = false
+        condition.broadcast()
+    }
 
     /// Queues `work` and returns once the transaction holding it committed (or rethrows its error).
     /// `commit` runs a batch: it is called by one writer at a time.
@@ -42,15 +103,7 @@ final class GroupCommit: @unchecked Sendable {
                 condition.wait()
                 continue
             }
-            leading = true
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            condition.unlock()
-            commit(batch)
-            condition.lock()
-            for done in batch { done.done = true }
-            leading = false
-            condition.broadcast()
+            lead(commit)
         }
         condition.unlock()
         if let error = ticket.error { throw error }

@@ -6,9 +6,11 @@ import Synchronization
 
 /// Turns runner events into audit rows and result lines, as they happen.
 ///
-/// A failed attempt is written when it ends, before the runner starts the next one; the succeeded
-/// attempt is written with the job's finish and its tag results, in one transaction, so a crash loses at
-/// most the attempt in flight and a job that succeeds at once costs one audit write. A failing write does not stop the run; the first one is kept and
+/// A failed attempt is written when it ends, before the runner starts the next one. The succeeded
+/// attempt is written with the job's finish and its tag results, in one transaction that does not make the
+/// worker wait: finishes of concurrent workers share a commit (at most 8 of them or 20 ms apart), and the
+/// run's next waiting write commits what is left. A crash loses at most the attempts in flight and those few
+/// finishes; `resume` finds their tags in the registry and does not push them again. A failing write does not stop the run; the first one is kept and
 /// reported at the end.
 final class RunRecorder: Sendable {
     let store: AuditStore
@@ -28,7 +30,8 @@ final class RunRecorder: Sendable {
         self.expectedDigest = expectedDigest
     }
 
-    var firstStoreError: AuditStoreError? { storeError.withLock { $0 } }
+    /// The first audit write that failed, deferred job finishes included (call after the run's last write).
+    var firstStoreError: AuditStoreError? { storeError.withLock { $0 } ?? store.flush() }
 
     func handle(_ event: RunnerEvent<ProvisionJob, [TagOutcome]>) async {
         switch event {
@@ -128,7 +131,8 @@ final class RunRecorder: Sendable {
             console.jobFinished(.cancelled, line: "cancelled \(name)")
         }
         let lastAttempt = finalAttempts.withLock { $0.removeValue(forKey: job.id) }
-        write { try store.finishJob(job.id, completion, lastAttempt: lastAttempt, tagResults: tagResults) }
+        // Deferred: finishes of concurrent workers share a commit; the run's next waiting write commits the rest.
+        store.finishJobDeferred(job.id, completion, lastAttempt: lastAttempt, tagResults: tagResults)
         console.event("job_finished", [
             "run_id": runID, "job_id": job.id, "service": job.service, "repository": name,
             "status": completion.status.rawValue, "error_class": completion.errorClass,

@@ -55,12 +55,14 @@ final class GroupCommit: @unchecked Sendable {
     /// Queues deferred work and returns; commits the queue now (in this thread) if enough deferred work waits
     /// or the oldest has waited ``linger``.
     func submitDeferred(_ ticket: Ticket, commit: ([Ticket]) -> Void) {
-        let now = DispatchTime.now().uptimeNanoseconds
         condition.lock()
+        // Read under the lock: another writer may have set `oldestDeferred` after this one read a clock.
+        let now = DispatchTime.now().uptimeNanoseconds
         queue.append(ticket)
+        let oldest = oldestDeferred ?? now
         if oldestDeferred == nil { oldestDeferred = now }
         let waiting = queue.count(where: \.deferred)
-        guard !leading, waiting >= Self.deferredBatch || now - (oldestDeferred ?? now) >= Self.linger else {
+        guard !leading, waiting >= Self.deferredBatch || now >= oldest + Self.linger else {
             condition.unlock()
             return
         }

@@ -64,4 +64,39 @@ import Testing
         #expect(verification.problems == [])
         #expect(verification.entries == 1 + 400 + 400 * 3)
     }
+
+    /// A deferred finish waits for company: committed once enough wait, or by the next waiting write, or by
+    /// flush(); its error comes back from flush().
+    @Test func deferredFinishesAreCommittedByTheNextWriteOrFlush() throws {
+        let temporary = try TemporaryDatabase()
+        defer { temporary.remove() }
+        let store = try AuditStore(path: temporary.path)
+        let runID = try store.beginRun(newRun())
+        let ids = try store.insertJobs(run: runID, (1...20).map {
+            NewJob(seq: $0, service: "s\($0)", registry: "r", repository: "o/s\($0)", tags: ["v1"])
+        })
+        func finish(_ id: JobID) {
+            store.finishJobDeferred(id, JobCompletion(status: .succeeded, digest: "sha256:1", errorClass: nil,
+                                                      errorMessage: nil, finishedAt: Date()))
+        }
+        func succeeded() throws -> Int { try store.jobs(run: runID).filter { $0.status == .succeeded }.count }
+        finish(ids[0])
+        finish(ids[1])
+        // A waiting write commits the queue before its own work.
+        try store.recordAttempt(AttemptRecord(jobID: ids[2], number: 1, startedAt: Date(), durationMs: 1, outcome: .failed))
+        #expect(try succeeded() == 2)
+        // Eight waiting deferred finishes commit themselves.
+        for id in ids[3..<11] { finish(id) }
+        #expect(try succeeded() == 10)
+        finish(ids[11])
+        #expect(store.flush() == nil)
+        #expect(try succeeded() == 11)
+        // A deferred write that fails does not throw at its caller; flush() reports it.
+        store.finishJobDeferred(99_999, JobCompletion(status: .succeeded, digest: nil, errorClass: nil, errorMessage: nil,
+                                                      finishedAt: Date()),
+                                tagResults: [TagResult(jobID: 99_999, tag: "v1", action: .pushed, digestBefore: nil,
+                                                       digestAfter: nil, at: Date())])
+        #expect(store.flush() != nil)
+        #expect(try store.verifyLedger().problems == [])
+    }
 }

@@ -129,10 +129,12 @@ final class SleepLog: Sendable {
     @Test func noJobStartsAfterTheDeadlineAndNoRetryIsScheduledPastIt() async throws {
         let log = EventLog()
         let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(60)),
-                               deadline: ContinuousClock.now + .seconds(1), random: { 1 })
+                               deadline: ContinuousClock.now + .seconds(4), random: { 1 })
         try await runner.run(jobs: AsyncJobs([1, 2, 3]), attempt: { job, _ -> String in
             if job == 1 { throw Flaky(failureClass: .server) }
-            try await Task.sleep(for: .milliseconds(1500))
+            // Job 2 must start before the deadline even on a loaded machine (the whole suite runs in
+            // parallel), and end after it.
+            try await Task.sleep(for: .milliseconds(4500))
             return "ok"
         }, events: { log.add(describe($0)) })
         // Job 1 fails once and is not retried (the 60 s back-off would end past the deadline); job 2 runs

@@ -141,34 +141,50 @@ public struct ReportTable: Sendable {
     public func table(width: Int = 80) -> String {
         let shown = columns.indices.filter { columns[$0].title != nil }
         guard !shown.isEmpty else { return "" }
-        var widths = shown.map { index in
-            rows.reduce(columns[index].title!.count) { max($0, shownText($1, index).count) }
-        }
+        // Each cell is rendered and measured once.
+        let header = shown.map { Measured(columns[$0].title!) }
+        let body = rows.map { row in shown.map { Measured(Self.oneLine(columns[$0].display.render(row[$0].plain))) } }
+        var widths = shown.indices.map { position in body.reduce(header[position].width) { max($0, $1[position].width) } }
         for (position, index) in shown.enumerated() { widths[position] = min(widths[position], columns[index].maxWidth) }
         let gaps = 2 * (shown.count - 1)
         if let flex = shown.firstIndex(where: { columns[$0].flexible }) {
             let others = widths.enumerated().filter { $0.offset != flex }.reduce(0) { $0 + $1.element }
-            widths[flex] = max(min(widths[flex], width - gaps - others), columns[shown[flex]].title!.count)
+            widths[flex] = max(min(widths[flex], width - gaps - others), header[flex].width)
         }
-        func line(_ cells: [String]) -> String {
-            var text = ""
+        var out = ""
+        out.reserveCapacity((rows.count + 1) * (width + 1))
+        for (number, cells) in ([header] + body).enumerated() {
+            if number > 0 { out += "\n" }
+            var line = ""
             for (position, cell) in cells.enumerated() {
-                let fitted = Self.fit(Self.oneLine(cell), widths[position])
-                text += position == cells.count - 1 ? fitted : fitted.padding(toLength: widths[position] + 2, withPad: " ", startingAt: 0)
+                let limit = widths[position]
+                if cell.width > limit {
+                    line += Self.fit(cell.text, limit)
+                    if position < cells.count - 1 { line += "  " }
+                } else {
+                    line += cell.text
+                    if position < cells.count - 1 { line += String(repeating: " ", count: limit - cell.width + 2) }
+                }
             }
-            return text.trimmingTrailingSpaces()
+            out += line.trimmingTrailingSpaces()
         }
-        var lines = [line(shown.map { columns[$0].title! })]
-        for row in rows { lines.append(line(shown.map { shownText(row, $0) })) }
-        return lines.joined(separator: "\n")
+        return out
     }
 
-    private func shownText(_ row: [Cell], _ index: Int) -> String {
-        Self.oneLine(columns[index].display.render(row[index].plain))
+    /// A rendered cell and its width in characters.
+    private struct Measured {
+        let text: String
+        let width: Int
+        init(_ text: String) {
+            self.text = text
+            // ASCII (the common case) is measured by its bytes; anything else by its characters.
+            width = text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
+        }
     }
 
     static func oneLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+        guard text.utf8.contains(where: { $0 == 10 || $0 == 13 }) else { return text }
+        return text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
     }
 
     static func fit(_ text: String, _ width: Int) -> String {

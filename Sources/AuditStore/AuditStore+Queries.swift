@@ -86,8 +86,9 @@ extension AuditStore {
         }
     }
 
-    /// Counts of one run, from its jobs, attempts and tag results.
-    public func summary(run id: RunID) throws(AuditStoreError) -> RunSummary? {
+    /// Counts of one run, from its jobs, attempts and tag results. `details: false` leaves out what needs a
+    /// pass over every attempt (retries and latency, waits, requests, bytes, audit time, ledger head).
+    public func summary(run id: RunID, details: Bool = true) throws(AuditStoreError) -> RunSummary? {
         guard let run = try run(id) else { return nil }
         return try locked { connection throws(AuditStoreError) in
             let jobs = try connection.query("""
@@ -108,7 +109,7 @@ extension AuditStore {
                                      attemptsFailed: attempts[1], tagsPushed: tags[0], tagsSkipped: tags[1],
                                      tagsKept: tags[2], startedAt: run.startedAt, finishedAt: run.finishedAt,
                                      inputFile: run.inputFile, registry: run.registry, namespace: run.namespace)
-            try Self.addDetails(to: &summary, connection)
+            if details { try Self.addDetails(to: &summary, connection) }
             return summary
         }
     }

@@ -111,7 +111,7 @@ public final class AuditStore: @unchecked Sendable {
     }
 
     deinit {
-        groupCommit.flush { batch in GroupCommit.run(batch, on: connection, now: Timestamp.string(Date())) }
+        flush()
     }
 
     /// Milliseconds spent in audit writes since the store was opened: wall clock (the store busy, including

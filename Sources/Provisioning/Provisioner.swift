@@ -167,7 +167,8 @@ public struct Provisioner: Sendable {
         if stopped > 0 && sessionStatus != .interrupted {
             console.error("error: --deadline reached: \(stopped) jobs were not finished; finish them with stevedore resume \(runID)")
         }
-        let summary = try store.summary(run: runID)
+        // Only the job counts decide the run's status; the full summary is read once the run is closed.
+        let summary = try store.summary(run: runID, details: false)
         let failed = (summary?.jobsFailed ?? 0) > 0 || (sessionStatus != .interrupted && (summary?.jobsCancelled ?? 0) > 0)
         let runStatus: RunStatus = sessionStatus == .interrupted ? .interrupted : failed ? .failed : .succeeded
         try store.finishRun(runID, status: runStatus, at: Date())

@@ -32,12 +32,8 @@ struct AuditVerifyCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.openExisting()
-        let result: LedgerVerification
-        do {
-            result = try store.verifyLedger(expectHead: expectHead)
-        } catch {
-            throw CommandError("error: \(error)", status: .auditDatabase)
+        let (path, result) = try database.withStore(existing: true) { store in
+            (store.path, try store.verifyLedger(expectHead: expectHead))
         }
         if json {
             let encoder = JSONEncoder()
@@ -48,7 +44,7 @@ struct AuditVerifyCommand: StevedoreCommand {
                                   as: UTF8.self))
         } else if let first = result.problems.first {
             let more = result.problems.count > 1 ? " (and \(result.problems.count - 1) more problems; --json lists them)" : ""
-            console.error("error: audit log \(store.path) fails verification: \(first.message)\(more)")
+            console.error("error: audit log \(path) fails verification: \(first.message)\(more)")
         } else {
             let anchor = result.anchored ? ", starting at the prune anchor before entry \(result.firstEntry ?? 0)" : ""
             console.output("ok: \(result.entries) ledger entries and \(result.rowsChecked) rows verified\(anchor); "
@@ -90,16 +86,14 @@ struct AuditHeadCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.openExisting()
-        do {
+        let head = try database.withStore(existing: true) { store in
             guard let head = try store.ledgerHead() else {
                 throw CommandError("error: the audit log \(store.path) has no ledger entries yet", status: .usage)
             }
-            console.output(head)
-            return .success
-        } catch let error as AuditStoreError {
-            throw CommandError("error: \(error)", status: .auditDatabase)
+            return head
         }
+        console.output(head)
+        return .success
     }
 }
 
@@ -123,21 +117,16 @@ struct PruneCommand: StevedoreCommand {
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let cutoff = try ReportFilterOptions.time(before, "--before")
-        let store = try database.openExisting()
-        do {
-            let result = try store.prune(before: cutoff, dryRun: dryRun)
-            let runs = result.runs.count == 1 ? "1 run" : "\(result.runs.count) runs"
-            if dryRun {
-                console.output("would prune \(runs) started before \(cutoff) (\(result.jobs) jobs, \(result.attempts) attempts)"
-                               + (result.runs.isEmpty ? "" : ": " + result.runs.map(String.init).joined(separator: " ")))
-            } else {
-                console.output("pruned \(runs) started before \(cutoff): \(result.jobs) jobs, \(result.attempts) attempts, "
-                               + "\(result.ledgerEntriesRemoved) ledger entries; file \(result.bytesBefore / 1024) KiB → "
-                               + "\(result.bytesAfter / 1024) KiB")
-            }
-            return .success
-        } catch {
-            throw CommandError("error: \(error)", status: .auditDatabase)
+        let result = try database.withStore(existing: true) { try $0.prune(before: cutoff, dryRun: dryRun) }
+        let runs = result.runs.count == 1 ? "1 run" : "\(result.runs.count) runs"
+        if dryRun {
+            console.output("would prune \(runs) started before \(cutoff) (\(result.jobs) jobs, \(result.attempts) attempts)"
+                           + (result.runs.isEmpty ? "" : ": " + result.runs.map(String.init).joined(separator: " ")))
+        } else {
+            console.output("pruned \(runs) started before \(cutoff): \(result.jobs) jobs, \(result.attempts) attempts, "
+                           + "\(result.ledgerEntriesRemoved) ledger entries; file \(result.bytesBefore / 1024) KiB → "
+                           + "\(result.bytesAfter / 1024) KiB")
         }
+        return .success
     }
 }

@@ -19,19 +19,16 @@ struct HTMLReportCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.open()
-        let page: String
-        let id: RunID
-        do {
-            id = try resolveRun(run, in: store)
-            guard let summary = try store.summary(run: id) else { return .usage }
+        let (id, page) = try database.withStore { store -> (RunID, String) in
+            let id = try resolveRun(run, in: store)
+            guard let summary = try store.summary(run: id) else {
+                throw CommandError("error: no run \(id) in \(store.path)", status: .usage)
+            }
             let data = RunReportData(summary: summary, jobs: try store.jobs(run: id),
                                      attempts: try store.attemptList(ReportFilter(runID: id)),
                                      pauses: try store.limiterPauses(run: id),
                                      failures: try store.failures(ReportFilter(runID: id)))
-            page = HTMLReport.render(data)
-        } catch let error as AuditStoreError {
-            throw CommandError("error: \(error)", status: .auditDatabase)
+            return (id, HTMLReport.render(data))
         }
         let path = output ?? "stevedore-run-\(id).html"
         do {

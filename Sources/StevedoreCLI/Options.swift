@@ -34,6 +34,17 @@ extension DatabaseOptions {
         }
         return try open()
     }
+
+    /// Opens the audit database (`existing`: it must already be there), runs `body` with it, and turns the
+    /// store's errors into exit 3. Every command that reads or maintains the log goes through here.
+    func withStore<T>(existing: Bool = false, _ body: (AuditStore) throws -> T) throws -> T {
+        let store = try existing ? openExisting() : open()
+        do {
+            return try body(store)
+        } catch let error as AuditStoreError {
+            throw CommandError("error: \(error)", status: .auditDatabase)
+        }
+    }
 }
 
 /// The registry, credentials and pacing shared by every command that talks to a registry.

@@ -12,16 +12,6 @@ struct ReportCommand: ParsableCommand {
     )
 }
 
-/// Opens the store for a report and maps its errors to exit 3.
-func withReportStore<T>(_ options: ReportOutputOptions, _ body: (AuditStore) throws -> T) throws -> T {
-    let store = try options.database.open()
-    do {
-        return try body(store)
-    } catch let error as AuditStoreError {
-        throw CommandError("error: \(error)", status: .auditDatabase)
-    }
-}
-
 /// The given run, else the latest; a clear error when there is none.
 func resolveRun(_ run: Int64?, in store: AuditStore) throws -> RunID {
     guard let id = try run ?? store.latestRunID() else {
@@ -46,7 +36,7 @@ struct SummaryReport: StevedoreCommand {
     @OptionGroup var output: ReportOutputOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        try withReportStore(output) { store in
+        try output.database.withStore { store in
             let id = try resolveRun(run, in: store)
             guard let summary = try store.summary(run: id) else { return .usage }
             switch output.format {
@@ -72,7 +62,7 @@ struct RunsReport: StevedoreCommand {
         var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"], command: "runs")
         if filter.limit == nil && output.format == .table { filter.limit = 50 }
         if filter.limit == 0 { filter.limit = nil }
-        let rows = try withReportStore(output) { try $0.runList(filter) }
+        let rows = try output.database.withStore { try $0.runList(filter) }
         console.output(output.render(Reports.runs(rows), empty: "no runs match"))
         return .success
     }
@@ -91,11 +81,9 @@ struct FailuresReport: StevedoreCommand {
     @OptionGroup var filters: ReportFilterOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let rows = try withReportStore(output) { store in
-            var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "class", "limit"],
-                                            command: "failures")
-            if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
-            return try store.failures(filter)
+        let rows = try output.database.withStore { store in
+            try store.failures(filters.runFilter(run, in: store, command: "failures",
+                                                 allowing: ["since", "until", "registry", "namespace", "service", "class", "limit"]))
         }
         var text = output.render(Reports.failures(rows), empty: "no failed jobs")
         if output.format == .table && !rows.isEmpty {
@@ -121,7 +109,7 @@ struct ServiceReport: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"],
                                         command: "service")
-        let rows = try withReportStore(output) { try $0.serviceHistory(name, filter) }
+        let rows = try output.database.withStore { try $0.serviceHistory(name, filter) }
         console.output(output.render(Reports.service(rows), empty: "no jobs for service '\(name)'"))
         return .success
     }
@@ -139,7 +127,7 @@ struct StateReport: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "limit"],
                                         command: "state")
-        let rows = try withReportStore(output) { try $0.state(filter) }
+        let rows = try output.database.withStore { try $0.state(filter) }
         console.output(output.render(Reports.state(rows), empty: "no tags recorded"))
         return .success
     }
@@ -158,11 +146,10 @@ struct AttemptsReport: StevedoreCommand {
     @OptionGroup var filters: ReportFilterOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let rows = try withReportStore(output) { store in
-            var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "status", "class",
-                                                       "limit"], command: "attempts")
-            if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
-            return try store.attemptList(filter)
+        let rows = try output.database.withStore { store in
+            try store.attemptList(filters.runFilter(run, in: store, command: "attempts",
+                                                    allowing: ["since", "until", "registry", "namespace", "service", "status",
+                                                               "class", "limit"]))
         }
         console.output(output.render(Reports.attempts(rows), empty: "no attempts"))
         return .success

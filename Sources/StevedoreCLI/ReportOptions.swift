@@ -67,6 +67,14 @@ struct ReportFilterOptions: ParsableArguments {
                             service: service, status: status, errorClass: errorClass, runID: run, limit: limit)
     }
 
+    /// The filter of a report about one run's jobs: RUN if given, else the `--since`/`--until` window across
+    /// runs, else the latest run.
+    func runFilter(_ run: Int64?, in store: AuditStore, command: String, allowing allowed: Set<String>) throws -> ReportFilter {
+        var filter = try filter(allowing: allowed, command: command)
+        if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
+        return filter
+    }
+
     static func time(_ text: String, _ flag: String) throws -> String {
         guard let stamp = ReportFilter.timestamp(text) else {
             throw CommandError("error: \(flag) '\(text)' is not a date (2026-11-01), a UTC time (2026-11-01T12:00Z) or an age (7d, 12h, 30m)", status: .usage)

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Stevedore",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stevedore", targets: ["StevedoreCLI"]),
     ],
@@ -13,52 +13,71 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // libsqlite3 from the system (Debian: libsqlite3-dev).
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // Time, injected wherever it matters: the system clock, a virtual clock for tests, one duration grammar.
+        .target(name: "Timekeeping"),
 
-        // OCI Distribution client: references, digests, auth, blob/manifest push, typed errors.
-        .target(name: "OCIRegistry", dependencies: [
+        // Content hashing: incremental sha256/sha512 (digests, ledger) and md5/sha1 (Maven), lowercase hex.
+        .target(name: "Checksums", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // HTTP transport, knowing no artifact kind: streaming bodies, async-http-client, metering, throttling,
+        // the per-host rate limiter and host policy, request logging.
+        .target(name: "HTTPTransport", dependencies: [
+            "Timekeeping",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Images to push: the built-in placeholder.
-        .target(name: "ImageSources", dependencies: ["OCIRegistry"]),
+        // Credentials where users keep them: flags, environment, docker's config and credential helpers.
+        .target(name: "Credentials"),
 
-        // Generic job runner: bounded concurrency, retries, events. Knows nothing about OCI.
-        .target(name: "JobRunner"),
+        // OCI: references, digests, media types, and the distribution client (auth and tokens, blobs, manifests, tags).
+        .target(name: "OCI", dependencies: ["HTTPTransport", "Credentials", "Checksums", "Timekeeping",
+                                            .product(name: "HTTPTypes", package: "swift-http-types")]),
 
-        // SQLite audit log; schema comes from migrations/*.sql, embedded at build time.
-        .target(name: "AuditStore", dependencies: [
-            "CSQLite",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ], plugins: ["EmbedMigrations"]),
+        // Images to push and where their bytes come from: the built-in placeholder.
+        .target(name: "ImageSources", dependencies: ["OCI", "HTTPTransport", .product(name: "NIOCore", package: "swift-nio")]),
+
+        // Generic job runner: bounded concurrency, retries, cancellation, events. Knows nothing about OCI or Maven.
+        .target(name: "JobRunner", dependencies: ["Timekeeping"]),
+
+        // Image push logic: what each tag holds, mounts and uploads, tag policy, classification of registry errors.
+        .target(name: "ImagePush", dependencies: ["OCI", "ImageSources", "JobRunner", "HTTPTransport"]),
+
+        // The audit log's model and seams: records, async store protocols, the versioned ledger encoding and verifier.
+        .target(name: "AuditStore", dependencies: ["Checksums", "Timekeeping"]),
+
+        // The embedded SQLite store behind the AuditStore protocols; schema = migrations/*.sql, embedded at build time.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SQLiteStore", dependencies: ["AuditStore", "CSQLite", "Checksums"], plugins: ["EmbedMigrations"]),
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
 
-        // The workflows: services file, plan, push jobs, audit recording, reports.
-        .target(name: "Provisioning", dependencies: [
-            "OCIRegistry", "ImageSources", "JobRunner", "AuditStore",
+        // Report rendering: 80-column tables, JSON, CSV, the run summary and the self-contained HTML page.
+        .target(name: "Reports", dependencies: ["AuditStore", "Timekeeping"]),
+
+        // The workflows: services file, provision / verify / retry / resume / dry run, the run recorder, typed
+        // progress events.
+        .target(name: "Workflows", dependencies: [
+            "OCI", "ImageSources", "ImagePush", "JobRunner", "AuditStore", "HTTPTransport", "Credentials", "Timekeeping",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
-        // Report rendering: the audit queries as 80-column tables, JSON, CSV and a self-contained HTML page.
-        .target(name: "Reports", dependencies: ["AuditStore"]),
-
-        // Thin command-line front end.
+        // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Provisioning", "Reports",
+            "Workflows", "Reports", "SQLiteStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
+            "Timekeeping",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // make bench: the minimal-sequence client that stands for the registry's ceiling.
@@ -70,12 +89,14 @@ let package = Package(
         ], path: "bench/CeilingClient"),
 
         // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
-        .executableTarget(name: "BenchAudit", dependencies: ["AuditStore"], path: "bench/AuditBench"),
+        .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "AuditStore"], path: "bench/AuditBench"),
         .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
 
-        // Fixtures shared by the tests: real registry processes, skopeo, child processes.
+        // Fixtures shared by the tests: real registry processes, skopeo, child processes, the fault proxy, the
+        // token server, the in-process fake registry.
         .target(name: "TestSupport", dependencies: [
-            "OCIRegistry",
+            "OCI", "HTTPTransport",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,13 +104,24 @@ let package = Package(
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/TestSupport"),
 
-        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "ImageSources"]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner"]),
-        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "Reports"]),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ImageSources", "TestSupport"]),
+        .testTarget(name: "TimekeepingTests", dependencies: ["Timekeeping"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: [
+            "HTTPTransport", "Timekeeping",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "ImageSources", "HTTPTransport", "Credentials", "TestSupport"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "Timekeeping"]),
+        .testTarget(name: "AuditStoreTests", dependencies: [
+            "AuditStore", "SQLiteStore", "Reports", "Checksums", "Timekeeping", "TestSupport",
+        ]),
+        .testTarget(name: "WorkflowTests", dependencies: [
+            "Workflows", "ImagePush", "ImageSources", "OCI", "SQLiteStore", "AuditStore", "JobRunner", "HTTPTransport",
+            "Credentials", "Timekeeping", "TestSupport",
+        ]),
+        .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Provisioning", "TestSupport", "AuditStore", "OCIRegistry",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport",
         ]),
     ],
     swiftLanguageModes: [.v6]

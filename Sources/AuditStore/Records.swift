@@ -3,12 +3,23 @@ import Foundation
 public typealias RunID = Int64
 public typealias JobID = Int64
 
-public enum RunStatus: String, Sendable, Codable { case running, succeeded, failed, interrupted, died }
-public enum JobStatus: String, Sendable, Codable { case pending, running, succeeded, skipped, failed, cancelled }
+public enum RunStatus: String, Sendable, Codable, CaseIterable { case running, succeeded, failed, interrupted, died }
+public enum JobStatus: String, Sendable, Codable, CaseIterable { case pending, running, succeeded, skipped, failed, cancelled }
 public enum AttemptOutcome: String, Sendable, Codable { case succeeded, failed, cancelled }
-public enum TagAction: String, Sendable, Codable { case pushed, skipped, kept, overwritten, verified, missing, different, planned }
 
-/// A run about to start.
+/// What a job publishes: the domain that runs it names it, the store records it as text.
+public struct JobKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// An image (or index) pushed to, or checked in, an OCI registry repository.
+    public static let ociImage = JobKind(rawValue: "oci-image")
+    /// The files of one Maven artifact version uploaded to a Maven repository.
+    public static let mavenArtifact = JobKind(rawValue: "maven-artifact")
+}
+
+/// A run about to start. `command` is any command name (`provision`, `push`, `maven publish`, ...).
 public struct NewRun: Sendable {
     public var command: String
     public var commandLine: String
@@ -43,25 +54,34 @@ public struct NewRun: Sendable {
     }
 }
 
-/// A job to record, pending, with its run.
+/// A job to record, pending, with its run: a kind, a target (`registry` host and `repository` path within it,
+/// `target` as one address) and its items (tags of an image, files of a Maven artifact).
 public struct NewJob: Sendable {
     public var seq: Int
+    public var kind: JobKind
+    /// The name users know the job by: a service, or Maven coordinates.
     public var service: String
     public var registry: String
     public var repository: String
-    public var tags: [String]
+    /// The whole address written to, e.g. `ghcr.io/org/api` or `https://maven.pkg.github.com/org/repo`.
+    public var target: String
+    public var items: [String]
 
-    public init(seq: Int, service: String, registry: String, repository: String, tags: [String]) {
+    public init(seq: Int, kind: JobKind = .ociImage, service: String, registry: String, repository: String,
+                target: String? = nil, items: [String]) {
         self.seq = seq
+        self.kind = kind
         self.service = service
         self.registry = registry
         self.repository = repository
-        self.tags = tags
+        self.target = target ?? "\(registry)/\(repository)"
+        self.items = items
     }
 }
 
 /// One try of a job.
 public struct AttemptRecord: Sendable, Equatable {
+    public var runID: RunID
     public var jobID: JobID
     public var number: Int
     public var startedAt: Date
@@ -76,9 +96,10 @@ public struct AttemptRecord: Sendable, Equatable {
     public var waitMs: Int?
     public var waitReason: String?
 
-    public init(jobID: JobID, number: Int, startedAt: Date, durationMs: Int, outcome: AttemptOutcome,
+    public init(runID: RunID, jobID: JobID, number: Int, startedAt: Date, durationMs: Int, outcome: AttemptOutcome,
                 httpStatus: Int? = nil, errorCode: String? = nil, errorClass: String? = nil, message: String? = nil,
                 requests: Int = 0, bytesSent: Int = 0, waitMs: Int? = nil, waitReason: String? = nil) {
+        self.runID = runID
         self.jobID = jobID
         self.number = number
         self.startedAt = startedAt
@@ -95,21 +116,27 @@ public struct AttemptRecord: Sendable, Equatable {
     }
 }
 
-/// What happened to one tag of a job.
-public struct TagResult: Sendable, Equatable {
-    public var jobID: JobID
-    public var tag: String
-    public var action: TagAction
+/// What happened to one item of a job (a tag, a file), in the words of the domain that did it.
+public struct ItemResult: Sendable, Equatable {
+    public var item: String
+    /// The domain's action name (`pushed`, `kept`, `uploaded`, `conflict`, ...).
+    public var action: String
     public var digestBefore: String?
     public var digestAfter: String?
+    /// Bytes of the item, where it has a size (files).
+    public var size: Int64?
+    /// Kind-specific facts as a JSON object (e.g. a file's sha1), or nil.
+    public var detail: String?
     public var at: Date
 
-    public init(jobID: JobID, tag: String, action: TagAction, digestBefore: String?, digestAfter: String?, at: Date) {
-        self.jobID = jobID
-        self.tag = tag
+    public init(item: String, action: String, digestBefore: String? = nil, digestAfter: String? = nil,
+                size: Int64? = nil, detail: String? = nil, at: Date) {
+        self.item = item
         self.action = action
         self.digestBefore = digestBefore
         self.digestAfter = digestAfter
+        self.size = size
+        self.detail = detail
         self.at = at
     }
 }
@@ -131,6 +158,43 @@ public struct JobCompletion: Sendable {
     }
 }
 
+/// A job's end as one write: its completion, its last attempt if not recorded yet, and its item results.
+public struct JobFinish: Sendable {
+    public var runID: RunID
+    public var jobID: JobID
+    public var completion: JobCompletion
+    public var lastAttempt: AttemptRecord?
+    public var items: [ItemResult]
+
+    public init(runID: RunID, jobID: JobID, completion: JobCompletion, lastAttempt: AttemptRecord? = nil,
+                items: [ItemResult] = []) {
+        self.runID = runID
+        self.jobID = jobID
+        self.completion = completion
+        self.lastAttempt = lastAttempt
+        self.items = items
+    }
+}
+
+/// One pause of every worker by the rate limiter, to record.
+public struct PauseRecord: Sendable {
+    public var runID: RunID
+    public var registry: String
+    public var at: Date
+    public var durationMs: Int
+    public var rateAfter: Double?
+    public var reason: String
+
+    public init(runID: RunID, registry: String, at: Date, durationMs: Int, rateAfter: Double?, reason: String) {
+        self.runID = runID
+        self.registry = registry
+        self.at = at
+        self.durationMs = durationMs
+        self.rateAfter = rateAfter
+        self.reason = reason
+    }
+}
+
 /// A recorded run.
 public struct RunRow: Sendable, Codable, Equatable {
     public var id: RunID
@@ -143,11 +207,33 @@ public struct RunRow: Sendable, Codable, Equatable {
     public var inputSHA256: String?
     public var registry: String?
     public var namespace: String?
+    public var options: String?
     public var status: RunStatus
     public var startedAt: String
     public var finishedAt: String?
     public var parentRunID: RunID?
     public var pid: Int32?
+
+    public init(id: RunID, command: String, commandLine: String, toolVersion: String, host: String, user: String,
+                inputFile: String?, inputSHA256: String?, registry: String?, namespace: String?, options: String?,
+                status: RunStatus, startedAt: String, finishedAt: String?, parentRunID: RunID?, pid: Int32?) {
+        self.id = id
+        self.command = command
+        self.commandLine = commandLine
+        self.toolVersion = toolVersion
+        self.host = host
+        self.user = user
+        self.inputFile = inputFile
+        self.inputSHA256 = inputSHA256
+        self.registry = registry
+        self.namespace = namespace
+        self.options = options
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.parentRunID = parentRunID
+        self.pid = pid
+    }
 }
 
 /// A recorded job.
@@ -155,10 +241,12 @@ public struct JobRow: Sendable, Codable, Equatable {
     public var id: JobID
     public var runID: RunID
     public var seq: Int
+    public var kind: JobKind
     public var service: String
     public var registry: String
     public var repository: String
-    public var tags: [String]
+    public var target: String
+    public var items: [String]
     public var status: JobStatus
     public var attempts: Int
     public var errorClass: String?
@@ -167,104 +255,43 @@ public struct JobRow: Sendable, Codable, Equatable {
     public var startedAt: String?
     public var finishedAt: String?
     public var durationMs: Int?
+
+    public init(id: JobID, runID: RunID, seq: Int, kind: JobKind, service: String, registry: String, repository: String,
+                target: String, items: [String], status: JobStatus, attempts: Int, errorClass: String?,
+                errorMessage: String?, digest: String?, startedAt: String?, finishedAt: String?, durationMs: Int?) {
+        self.id = id
+        self.runID = runID
+        self.seq = seq
+        self.kind = kind
+        self.service = service
+        self.registry = registry
+        self.repository = repository
+        self.target = target
+        self.items = items
+        self.status = status
+        self.attempts = attempts
+        self.errorClass = errorClass
+        self.errorMessage = errorMessage
+        self.digest = digest
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+    }
 }
 
-/// Counts of one run. The JSON keys are a stable contract: keys are added, never renamed.
-public struct RunSummary: Sendable, Codable, Equatable {
-    public var runID: RunID
-    public var status: RunStatus
-    public var command: String
-    public var jobsTotal: Int
-    public var jobsSucceeded: Int
-    public var jobsSkipped: Int
-    public var jobsFailed: Int
-    public var jobsCancelled: Int
-    /// Jobs not finished: pending or running.
-    public var jobsPending: Int
-    public var attemptsTotal: Int
-    public var attemptsFailed: Int
-    public var tagsPushed: Int
-    public var tagsSkipped: Int
-    public var tagsKept: Int
-    public var startedAt: String
-    public var finishedAt: String?
-    public var inputFile: String?
-    public var registry: String?
-    public var namespace: String?
-    /// Attempts beyond each job's first.
-    public var retries: Int = 0
-    /// Failed (and cancelled) jobs by error class.
-    public var jobsByErrorClass: [String: Int] = [:]
-    /// Failed attempts by error class.
-    public var attemptsByErrorClass: [String: Int] = [:]
-    /// Rate-limiter pauses of every worker, and their total length.
-    public var rateLimitPauses: Int = 0
-    public var rateLimitWaitMs: Int = 0
-    /// The back-off waits chosen after failed attempts, in total.
-    public var retryWaitMs: Int = 0
-    public var requests: Int = 0
-    public var bytesSent: Int = 0
-    public var attemptLatencyP50Ms: Int?
-    public var attemptLatencyP95Ms: Int?
-    public var attemptLatencyMaxMs: Int?
-    public var wallMs: Int?
-    /// Time the process spent writing the audit log (recorded when the run finished).
-    public var auditWriteMs: Int?
-    /// CPU time of those writes.
-    public var auditCPUMs: Int?
-    /// The run's last ledger hash (hex): keep it elsewhere to check the log later with `audit verify --expect-head`.
-    public var ledgerRunHead: String?
+/// Which recorded run a command continues: the newest one that fits.
+public struct RunSelector: Sendable {
+    /// Only runs of these statuses (empty: any).
+    public var statuses: Set<RunStatus>
+    /// Skip runs of these commands.
+    public var excludingCommands: Set<String>
 
-    enum CodingKeys: String, CodingKey {
-        case retries, jobsByErrorClass = "jobs_by_error_class", attemptsByErrorClass = "attempts_by_error_class"
-        case rateLimitPauses = "rate_limit_pauses", rateLimitWaitMs = "rate_limit_wait_ms", retryWaitMs = "retry_wait_ms"
-        case requests, bytesSent = "bytes_sent", attemptLatencyP50Ms = "attempt_latency_p50_ms"
-        case attemptLatencyP95Ms = "attempt_latency_p95_ms", attemptLatencyMaxMs = "attempt_latency_max_ms"
-        case wallMs = "wall_ms", auditWriteMs = "audit_write_ms", auditCPUMs = "audit_cpu_ms", ledgerRunHead = "ledger_run_head"
-        case runID = "run_id", status, command
-        case jobsTotal = "jobs_total", jobsSucceeded = "jobs_succeeded", jobsSkipped = "jobs_skipped"
-        case jobsFailed = "jobs_failed", jobsCancelled = "jobs_cancelled", jobsPending = "jobs_pending"
-        case attemptsTotal = "attempts_total", attemptsFailed = "attempts_failed"
-        case tagsPushed = "tags_pushed", tagsSkipped = "tags_skipped", tagsKept = "tags_kept"
-        case startedAt = "started_at", finishedAt = "finished_at", inputFile = "input_file", registry, namespace
+    public init(statuses: Set<RunStatus> = [], excludingCommands: Set<String> = []) {
+        self.statuses = statuses
+        self.excludingCommands = excludingCommands
     }
 
-    /// Encodes every key, `null` included, so scripts can rely on their presence.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(runID, forKey: .runID)
-        try container.encode(status, forKey: .status)
-        try container.encode(command, forKey: .command)
-        try container.encode(jobsTotal, forKey: .jobsTotal)
-        try container.encode(jobsSucceeded, forKey: .jobsSucceeded)
-        try container.encode(jobsSkipped, forKey: .jobsSkipped)
-        try container.encode(jobsFailed, forKey: .jobsFailed)
-        try container.encode(jobsCancelled, forKey: .jobsCancelled)
-        try container.encode(jobsPending, forKey: .jobsPending)
-        try container.encode(attemptsTotal, forKey: .attemptsTotal)
-        try container.encode(attemptsFailed, forKey: .attemptsFailed)
-        try container.encode(tagsPushed, forKey: .tagsPushed)
-        try container.encode(tagsSkipped, forKey: .tagsSkipped)
-        try container.encode(tagsKept, forKey: .tagsKept)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(inputFile, forKey: .inputFile)
-        try container.encode(registry, forKey: .registry)
-        try container.encode(namespace, forKey: .namespace)
-        try container.encode(retries, forKey: .retries)
-        try container.encode(jobsByErrorClass, forKey: .jobsByErrorClass)
-        try container.encode(attemptsByErrorClass, forKey: .attemptsByErrorClass)
-        try container.encode(rateLimitPauses, forKey: .rateLimitPauses)
-        try container.encode(rateLimitWaitMs, forKey: .rateLimitWaitMs)
-        try container.encode(retryWaitMs, forKey: .retryWaitMs)
-        try container.encode(requests, forKey: .requests)
-        try container.encode(bytesSent, forKey: .bytesSent)
-        try container.encode(attemptLatencyP50Ms, forKey: .attemptLatencyP50Ms)
-        try container.encode(attemptLatencyP95Ms, forKey: .attemptLatencyP95Ms)
-        try container.encode(attemptLatencyMaxMs, forKey: .attemptLatencyMaxMs)
-        try container.encode(wallMs, forKey: .wallMs)
-        try container.encode(auditWriteMs, forKey: .auditWriteMs)
-        try container.encode(auditCPUMs, forKey: .auditCPUMs)
-        try container.encode(ledgerRunHead, forKey: .ledgerRunHead)
+    public func fits(_ run: RunRow) -> Bool {
+        (statuses.isEmpty || statuses.contains(run.status)) && !excludingCommands.contains(run.command)
     }
 }

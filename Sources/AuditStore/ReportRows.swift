@@ -1,63 +1,5 @@
 import Foundation
 
-/// Narrows a report. Every field is optional; `nil` means no restriction.
-public struct ReportFilter: Sendable, Equatable {
-    /// Runs started at or after this time (ISO-8601 UTC, as stored).
-    public var since: String?
-    /// Runs started before this time.
-    public var until: String?
-    public var registry: String?
-    /// Repositories under this namespace (`org` matches `org/api` and `org/team/api`).
-    public var namespace: String?
-    public var service: String?
-    /// A run status (`report runs`) or a job status (the other reports).
-    public var status: String?
-    public var errorClass: String?
-    public var runID: RunID?
-    /// At most this many rows (the newest); `nil`: all.
-    public var limit: Int?
-
-    public init(since: String? = nil, until: String? = nil, registry: String? = nil, namespace: String? = nil,
-                service: String? = nil, status: String? = nil, errorClass: String? = nil, runID: RunID? = nil,
-                limit: Int? = nil) {
-        self.since = since
-        self.until = until
-        self.registry = registry
-        self.namespace = namespace
-        self.service = service
-        self.status = status
-        self.errorClass = errorClass
-        self.runID = runID
-        self.limit = limit
-    }
-
-    /// Turns `2026-11-01`, `2026-11-01T12:00`, `2026-11-01T12:00:00Z`, or an age like `7d`, `12h`, `30m`
-    /// (before `now`) into the stored timestamp form. `nil` if it is none of these.
-    public static func timestamp(_ text: String, now: Date = Date()) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount >= 0 {
-            let seconds: Double? = switch unit {
-            case "d": amount * 86_400
-            case "h": amount * 3_600
-            case "m": amount * 60
-            case "s": amount
-            default: nil
-            }
-            if let seconds { return Timestamp.string(now.addingTimeInterval(-seconds)) }
-        }
-        var candidate = trimmed.replacingOccurrences(of: " ", with: "T")
-        if candidate.hasSuffix("Z") { candidate.removeLast() }
-        switch candidate.count {
-        case 10: candidate += "T00:00:00"
-        case 16: candidate += ":00"
-        default: break
-        }
-        if candidate.count == 19 { candidate += ".000" }
-        guard let date = Timestamp.date(candidate + "Z") else { return nil }
-        return Timestamp.string(date)
-    }
-}
-
 /// One row of `report runs`.
 public struct RunListRow: Sendable, Codable, Equatable {
     public var runID: RunID
@@ -88,6 +30,29 @@ public struct RunListRow: Sendable, Codable, Equatable {
         case jobsSucceeded = "jobs_succeeded", jobsSkipped = "jobs_skipped", jobsFailed = "jobs_failed"
         case jobsCancelled = "jobs_cancelled", jobsPending = "jobs_pending", attempts
     }
+
+    public init(runID: RunID, command: String, status: RunStatus, startedAt: String, finishedAt: String? = nil, durationMs: Int? = nil, user: String, host: String, inputFile: String? = nil, inputSHA256: String? = nil, registry: String? = nil, namespace: String? = nil, parentRunID: RunID? = nil, jobsTotal: Int, jobsSucceeded: Int, jobsSkipped: Int, jobsFailed: Int, jobsCancelled: Int, jobsPending: Int, attempts: Int) {
+        self.runID = runID
+        self.command = command
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+        self.user = user
+        self.host = host
+        self.inputFile = inputFile
+        self.inputSHA256 = inputSHA256
+        self.registry = registry
+        self.namespace = namespace
+        self.parentRunID = parentRunID
+        self.jobsTotal = jobsTotal
+        self.jobsSucceeded = jobsSucceeded
+        self.jobsSkipped = jobsSkipped
+        self.jobsFailed = jobsFailed
+        self.jobsCancelled = jobsCancelled
+        self.jobsPending = jobsPending
+        self.attempts = attempts
+    }
 }
 
 /// One row of `report failures`: a failed job, why, and the last failed attempt.
@@ -110,18 +75,41 @@ public struct FailureRow: Sendable, Codable, Equatable {
         case errorClass = "error_class", message, httpStatus = "http_status", errorCode = "error_code"
         case finishedAt = "finished_at"
     }
+
+    public init(runID: RunID, jobID: JobID, service: String, registry: String, repository: String, tags: [String], attempts: Int, errorClass: String? = nil, message: String? = nil, httpStatus: Int? = nil, errorCode: String? = nil, finishedAt: String? = nil) {
+        self.runID = runID
+        self.jobID = jobID
+        self.service = service
+        self.registry = registry
+        self.repository = repository
+        self.tags = tags
+        self.attempts = attempts
+        self.errorClass = errorClass
+        self.message = message
+        self.httpStatus = httpStatus
+        self.errorCode = errorCode
+        self.finishedAt = finishedAt
+    }
 }
 
 /// What one job did to one tag (`report service`).
 public struct TagHistoryRow: Sendable, Codable, Equatable {
     public var tag: String
-    public var action: TagAction
+    public var action: String
     public var digestBefore: String?
     public var digestAfter: String?
     public var recordedAt: String
 
     enum CodingKeys: String, CodingKey {
         case tag, action, digestBefore = "digest_before", digestAfter = "digest_after", recordedAt = "recorded_at"
+    }
+
+    public init(tag: String, action: String, digestBefore: String? = nil, digestAfter: String? = nil, recordedAt: String) {
+        self.tag = tag
+        self.action = action
+        self.digestBefore = digestBefore
+        self.digestAfter = digestAfter
+        self.recordedAt = recordedAt
     }
 }
 
@@ -146,6 +134,22 @@ public struct ServiceHistoryRow: Sendable, Codable, Equatable {
         case registry, repository, status, attempts, errorClass = "error_class", errorMessage = "error_message"
         case digest, finishedAt = "finished_at", tags
     }
+
+    public init(runID: RunID, runCommand: String, runStartedAt: String, jobID: JobID, registry: String, repository: String, status: JobStatus, attempts: Int, errorClass: String? = nil, errorMessage: String? = nil, digest: String? = nil, finishedAt: String? = nil, tags: [TagHistoryRow]) {
+        self.runID = runID
+        self.runCommand = runCommand
+        self.runStartedAt = runStartedAt
+        self.jobID = jobID
+        self.registry = registry
+        self.repository = repository
+        self.status = status
+        self.attempts = attempts
+        self.errorClass = errorClass
+        self.errorMessage = errorMessage
+        self.digest = digest
+        self.finishedAt = finishedAt
+        self.tags = tags
+    }
 }
 
 /// What the log says one registry/repository:tag holds now (`report state`).
@@ -163,6 +167,18 @@ public struct StateRow: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case registry, repository, tag, service, digest, action, recordedAt = "recorded_at", runID = "run_id"
         case jobID = "job_id"
+    }
+
+    public init(registry: String, repository: String, tag: String, service: String, digest: String? = nil, action: String, recordedAt: String, runID: RunID, jobID: JobID) {
+        self.registry = registry
+        self.repository = repository
+        self.tag = tag
+        self.service = service
+        self.digest = digest
+        self.action = action
+        self.recordedAt = recordedAt
+        self.runID = runID
+        self.jobID = jobID
     }
 }
 
@@ -190,5 +206,24 @@ public struct AttemptListRow: Sendable, Codable, Equatable {
         case durationMs = "duration_ms", outcome, httpStatus = "http_status", errorCode = "error_code"
         case errorClass = "error_class", message, requests, bytesSent = "bytes_sent", waitMs = "wait_ms"
         case waitReason = "wait_reason"
+    }
+
+    public init(runID: RunID, jobID: JobID, service: String, repository: String, number: Int, startedAt: String, durationMs: Int, outcome: AttemptOutcome, httpStatus: Int? = nil, errorCode: String? = nil, errorClass: String? = nil, message: String? = nil, requests: Int, bytesSent: Int, waitMs: Int? = nil, waitReason: String? = nil) {
+        self.runID = runID
+        self.jobID = jobID
+        self.service = service
+        self.repository = repository
+        self.number = number
+        self.startedAt = startedAt
+        self.durationMs = durationMs
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.errorCode = errorCode
+        self.errorClass = errorClass
+        self.message = message
+        self.requests = requests
+        self.bytesSent = bytesSent
+        self.waitMs = waitMs
+        self.waitReason = waitReason
     }
 }

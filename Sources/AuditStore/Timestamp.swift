@@ -2,8 +2,8 @@ import Foundation
 
 /// Audit timestamps: ISO-8601 UTC with milliseconds (`2026-11-25T03:31:19.123Z`), formatted by hand
 /// because thousands are written per run and they must sort as text.
-enum Timestamp {
-    static func string(_ date: Date) -> String {
+public enum Timestamp {
+    public static func string(_ date: Date) -> String {
         let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let milliseconds = Int(((totalMilliseconds % 1000) + 1000) % 1000)
         let seconds = (totalMilliseconds - Int64(milliseconds)) / 1000
@@ -19,7 +19,7 @@ enum Timestamp {
     }
 
     /// Parses what `string` writes (the fraction is optional).
-    static func date(_ text: String) -> Date? {
+    public static func date(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58
         else { return nil }
@@ -66,10 +66,4 @@ enum Timestamp {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
     }
-}
-
-/// The audit log's timestamps (ISO-8601 UTC with milliseconds), for readers of the log.
-public enum AuditTimestamp {
-    public static func date(_ text: String) -> Date? { Timestamp.date(text) }
-    public static func string(_ date: Date) -> String { Timestamp.string(date) }
 }

@@ -1,20 +1,44 @@
-import OCIRegistry
+import HTTPTransport
+import OCI
 
-/// A blob of an image (its config or a layer) with its bytes in memory.
+/// A blob of an image (its config or a layer): its descriptor, and where its bytes come from.
+///
+/// See the descriptor in the image spec: https://github.com/opencontainers/image-spec/blob/main/descriptor.md
 public struct ImageBlob: Sendable, Equatable {
     public let mediaType: String
     public let digest: Digest
-    public let bytes: [UInt8]
+    public let size: Int64
+    public let content: BlobContent
 
+    /// A blob held in memory; its digest and size are computed here.
     public init(mediaType: String, bytes: [UInt8]) {
         self.mediaType = mediaType
-        self.bytes = bytes
         self.digest = Digest.sha256(bytes)
+        self.size = Int64(bytes.count)
+        self.content = .bytes(bytes)
+    }
+
+    /// A blob whose digest and size are already known (read from a manifest), with its content elsewhere.
+    public init(mediaType: String, digest: Digest, size: Int64, content: BlobContent) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.size = size
+        self.content = content
+    }
+
+    /// The bytes of a blob held in memory (the placeholder's); nil when they are read from a file.
+    public var inMemoryBytes: [UInt8]? {
+        if case .bytes(let bytes) = content { return bytes }
+        return nil
     }
 
     /// The descriptor JSON object for this blob, as used in a manifest.
     var descriptorJSON: String {
-        #"{"mediaType":"\#(mediaType)","digest":"\#(digest)","size":\#(bytes.count)}"#
+        #"{"mediaType":"\#(mediaType)","digest":"\#(digest)","size":\#(size)}"#
+    }
+
+    public static func == (lhs: ImageBlob, rhs: ImageBlob) -> Bool {
+        lhs.mediaType == rhs.mediaType && lhs.digest == rhs.digest && lhs.size == rhs.size
     }
 }
 
@@ -38,11 +62,4 @@ public struct Image: Sendable, Equatable {
 
     /// Every blob the manifest references, config first.
     public var blobs: [ImageBlob] { [config] + layers }
-}
-
-/// Where an image to push comes from.
-public protocol ImageSource: Sendable {
-    /// A short human description, e.g. "built-in placeholder".
-    var name: String { get }
-    func load() async throws -> Image
 }

@@ -1,4 +1,4 @@
-import OCIRegistry
+import OCI
 
 /// The built-in placeholder: a valid, tiny OCI image that is byte-identical on every machine.
 ///
@@ -6,15 +6,9 @@ import OCIRegistry
 /// cross-repository mounted instead of uploaded, and a tag that holds it is recognised as "still
 /// the placeholder". Nothing here may depend on the time, the host or the tool version: changing
 /// any byte changes the digest and makes earlier placeholders look like foreign images.
-public struct PlaceholderImage: ImageSource {
+public enum PlaceholderImage {
     /// Annotation key set on the manifest so any client can tell a placeholder apart.
     public static let annotationKey = "dev.stevedore.placeholder"
-
-    public init() {}
-
-    public var name: String { "built-in placeholder" }
-
-    public func load() async throws -> Image { Self.image }
 
     /// The image, built once.
     public static let image: Image = build()

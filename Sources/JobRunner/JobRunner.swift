@@ -1,4 +1,5 @@
 import Foundation
+import Timekeeping
 
 /// Runs jobs with bounded concurrency and retries; knows nothing about what a job does.
 ///
@@ -7,19 +8,28 @@ import Foundation
 public struct JobRunner: Sendable {
     public let concurrency: Int
     public let retry: RetryPolicy
-    /// No job starts, and no retry is scheduled to start, after this instant.
-    public let deadline: ContinuousClock.Instant?
+    /// No job starts, and no retry is scheduled to start, after this instant of `time`'s monotonic clock.
+    public let deadline: Duration?
+    /// The clock for deadlines, attempt timing and back-off sleeps.
+    public let time: any TimeSource
     private let random: @Sendable () -> Double
-    private let sleep: @Sendable (Duration) async throws -> Void
 
-    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(), deadline: ContinuousClock.Instant? = nil,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(), deadline: Duration? = nil,
+                time: any TimeSource = SystemTime(),
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.concurrency = max(1, concurrency)
         self.retry = retry
         self.deadline = deadline
+        self.time = time
         self.random = random
-        self.sleep = sleep
+    }
+
+    /// A runner whose deadline is `limit` from now on `time`'s clock (no deadline when nil).
+    public init(concurrency: Int, retry: RetryPolicy = RetryPolicy(), deadlineAfter limit: Duration?,
+                time: any TimeSource = SystemTime(),
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.init(concurrency: concurrency, retry: retry, deadline: limit.map { time.monotonic + $0 }, time: time,
+                  random: random)
     }
 
     /// Runs every job of `jobs`, at most `concurrency` at once.
@@ -62,13 +72,12 @@ public struct JobRunner: Sendable {
         var consecutive = 0
         while true {
             number += 1
-            let startedAt = Date()
-            let clock = ContinuousClock()
-            let start = clock.now
+            let startedAt = time.wallClock
+            let start = time.monotonic
             do {
                 let output = try await attempt(job, AttemptInfo(number: number, maxAttempts: retry.maxAttempts))
                 await events(.attemptEnded(job, AttemptReport(number: number, startedAt: startedAt,
-                                                              duration: clock.now - start, failure: nil)))
+                                                              duration: time.monotonic - start, failure: nil)))
                 await events(.finished(job, .succeeded(output, attempts: number)))
                 return
             } catch {
@@ -86,14 +95,14 @@ public struct JobRunner: Sendable {
                 let failure = AttemptReport.Failure(error: error, failureClass: failureClass,
                                                     nextWait: wait?.0, waitReason: wait?.1)
                 await events(.attemptEnded(job, AttemptReport(number: number, startedAt: startedAt,
-                                                              duration: clock.now - start, failure: failure)))
+                                                              duration: time.monotonic - start, failure: failure)))
                 guard let wait else {
                     await events(.finished(job, cancelled ? .cancelled(attempts: number)
                                                           : .failed(error, failureClass, attempts: number)))
                     return
                 }
                 do {
-                    try await sleep(wait.0)
+                    try await time.sleep(for: wait.0)
                 } catch {
                     await events(.finished(job, .cancelled(attempts: number)))
                     return
@@ -105,7 +114,7 @@ public struct JobRunner: Sendable {
     /// Whether the deadline has passed, or will have after `wait`.
     func pastDeadline(after wait: Duration = .zero) -> Bool {
         guard let deadline else { return false }
-        return ContinuousClock.now + wait >= deadline
+        return time.monotonic + wait >= deadline
     }
 
     static func classify(_ error: any Error) -> FailureClass {

@@ -1,4 +1,5 @@
 import Foundation
+import Timekeeping
 
 /// A report as named columns and rows of cells, rendered as an 80-column table, JSON or CSV.
 ///
@@ -48,7 +49,7 @@ public struct ReportTable: Sendable {
                 guard let colon = text.firstIndex(of: ":") else { return String(text.prefix(19)) }
                 return String(text[...colon]) + String(text[text.index(after: colon)...].prefix(12))
             case .seconds:
-                return Double(text).map { String(format: "%.1f", $0 / 1000) } ?? text
+                return Double(text).map { DurationText.seconds(milliseconds: Int($0)) } ?? text
             }
         }
     }

@@ -80,7 +80,7 @@ public enum Reports {
                 cells.append([
                     .int(Int(job.runID)), .text(job.runCommand), .text(job.runStartedAt), .int(Int(job.jobID)),
                     .text(job.registry), .text(job.repository), .text(job.status.rawValue), .int(job.attempts),
-                    .text(job.errorClass), .text(job.errorMessage), .text(tag?.tag), .text(tag?.action.rawValue),
+                    .text(job.errorClass), .text(job.errorMessage), .text(tag?.tag), .text(tag?.action),
                     .text(tag?.digestBefore), .text(tag?.digestAfter ?? (tag == nil ? job.digest : nil)),
                     .text(tag?.recordedAt ?? job.finishedAt),
                 ])

@@ -25,9 +25,9 @@ struct Timeline {
     static let labelWidth = 60.0
 
     init(_ data: RunReportData) {
-        let origin = AuditTimestamp.date(data.summary.startedAt) ?? Date()
+        let origin = Timestamp.date(data.summary.startedAt) ?? Date()
         func offset(_ text: String?) -> Double? {
-            text.flatMap(AuditTimestamp.date).map { $0.timeIntervalSince(origin) }
+            text.flatMap(Timestamp.date).map { $0.timeIntervalSince(origin) }
         }
         let attemptsByJob = Dictionary(grouping: data.attempts, by: \.jobID)
         var lanes: [Lane] = []

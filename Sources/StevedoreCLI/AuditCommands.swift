@@ -1,13 +1,13 @@
 import ArgumentParser
 import AuditStore
 import Foundation
-import Provisioning
+import SQLiteStore
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check the audit log's tamper evidence.",
-        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self]
+        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self, AuditUpgradeCommand.self]
     )
 }
 
@@ -32,8 +32,9 @@ struct AuditVerifyCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let (path, result) = try database.withStore(existing: true) { store in
-            (store.path, try store.verifyLedger(expectHead: expectHead))
+        let expectHead = self.expectHead
+        let (path, result) = try await database.withReader { store in
+            (store.path, try await store.verifyLedger(expectHead: expectHead))
         }
         if json {
             let encoder = JSONEncoder()
@@ -86,9 +87,9 @@ struct AuditHeadCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let head = try database.withStore(existing: true) { store in
-            guard let head = try store.ledgerHead() else {
-                throw CommandError("error: the audit log \(store.path) has no ledger entries yet", status: .usage)
+        let head = try await database.withReader { store in
+            guard let head = try await store.ledgerHead() else {
+                throw CommandError("the audit log \(store.path) has no ledger entries yet", status: .usage)
             }
             return head
         }
@@ -117,7 +118,8 @@ struct PruneCommand: StevedoreCommand {
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let cutoff = try ReportFilterOptions.time(before, "--before")
-        let result = try database.withStore(existing: true) { try $0.prune(before: cutoff, dryRun: dryRun) }
+        let dryRun = self.dryRun
+        let result = try await database.withExisting { try await $0.prune(before: cutoff, dryRun: dryRun) }
         let runs = result.runs.count == 1 ? "1 run" : "\(result.runs.count) runs"
         if dryRun {
             console.output("would prune \(runs) started before \(cutoff) (\(result.jobs) jobs, \(result.attempts) attempts)"
@@ -127,6 +129,23 @@ struct PruneCommand: StevedoreCommand {
                            + "\(result.ledgerEntriesRemoved) ledger entries; file \(result.bytesBefore / 1024) KiB → "
                            + "\(result.bytesAfter / 1024) KiB")
         }
+        return .success
+    }
+}
+
+struct AuditUpgradeCommand: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Apply this stevedore's schema migrations to an existing audit database (reports never write).",
+        discussion: "Every command that records a run does the same on its own; old ledger entries keep verifying."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let migrations = try await database.withExisting { try await $0.appliedMigrations() }
+        let last = migrations.last.map { "\($0.version) (\($0.name))" } ?? "none"
+        console.output("ok: \(database.path) is at schema \(last)")
         return .success
     }
 }

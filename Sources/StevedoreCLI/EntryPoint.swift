@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Provisioning
+import Workflows
 
 /// Parses the command line and maps every way a command can end to a documented exit status.
 /// ArgumentParser exits 64 on usage errors by default; Stevedore promises 2.
@@ -19,26 +19,24 @@ enum EntryPoint {
         } catch {
             usageExit(error, console: console)
         }
-        do {
-            if let command = command as? any StevedoreCommand {
-                let task = Task { [command] in
-                    var command = command
-                    return try await command.execute(console: console)
-                }
-                let interrupts = InterruptHandler(console: console) { task.cancel() }
-                let status = try await task.value
-                withExtendedLifetime(interrupts) {}
-                exit(status.rawValue)
-            }
-        } catch let error as CommandError {
-            console.error(error.message)
-            exit(error.status.rawValue)
-        } catch let error as ServicesFileError {
+        guard let command = command as? any StevedoreCommand else { exit(0) }
+        let task = Task { [command] in
+            var command = command
+            return try await command.execute(console: console)
+        }
+        let interrupts = InterruptHandler(console: console) { task.cancel() }
+        let result = await task.result
+        withExtendedLifetime(interrupts) {}
+        switch result {
+        case .success(let status):
+            exit(status.rawValue)
+        case .failure(let error as ServicesFileError):
             console.error(error.description)
             exit(ExitStatus.usage.rawValue)
-        } catch {
-            console.error("error: \(error)")
-            exit(ExitStatus.jobsFailed.rawValue)
+        case .failure(let error):
+            let (status, message) = ExitStatus.of(error)
+            console.error("error: \(message)")
+            exit(status.rawValue)
         }
     }
 }
@@ -68,7 +66,7 @@ extension StevedoreCommand {
 struct Stevedore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stevedore",
-        abstract: "Provision container repositories for many services at once, with a SQLite audit log.",
+        abstract: "Publish container images and Maven artifacts for many services at once, with a tamper-evident audit log.",
         discussion: """
             Exit codes: 0 every job succeeded or was skipped; 1 a job failed (audit verify: the log was altered); \
             2 bad usage or input \

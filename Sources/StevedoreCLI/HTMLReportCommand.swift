@@ -1,7 +1,7 @@
 import ArgumentParser
 import AuditStore
 import Foundation
-import Provisioning
+import SQLiteStore
 import Reports
 
 struct HTMLReportCommand: StevedoreCommand {
@@ -19,22 +19,23 @@ struct HTMLReportCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let (id, page) = try database.withStore { store -> (RunID, String) in
-            let id = try resolveRun(run, in: store)
-            guard let summary = try store.summary(run: id) else {
-                throw CommandError("error: no run \(id) in \(store.path)", status: .usage)
+        let run = self.run
+        let (id, page) = try await database.withReader { store -> (RunID, String) in
+            let id = try await resolveRun(run, in: store)
+            guard let summary = try await store.summary(run: id, details: true) else {
+                throw CommandError("no run \(id) in \(store.path)", status: .usage)
             }
-            let data = RunReportData(summary: summary, jobs: try store.jobs(run: id),
-                                     attempts: try store.attemptList(ReportFilter(runID: id)),
-                                     pauses: try store.limiterPauses(run: id),
-                                     failures: try store.failures(ReportFilter(runID: id)))
+            let data = RunReportData(summary: summary, jobs: try await store.jobs(run: id),
+                                     attempts: try await store.attemptList(ReportFilter(runID: id)),
+                                     pauses: try await store.limiterPauses(run: id),
+                                     failures: try await store.failures(ReportFilter(runID: id)))
             return (id, HTMLReport.render(data))
         }
         let path = output ?? "stevedore-run-\(id).html"
         do {
             try Data(page.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CommandError("error: cannot write \(path): \(error.localizedDescription); choose another path with -o",
+            throw CommandError("cannot write \(path): \(error.localizedDescription); choose another path with -o",
                                status: .usage)
         }
         console.output("wrote \(path) (run \(id), \(page.utf8.count / 1024) KiB)")

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Provisioning
 
 /// SIGINT/SIGTERM handling: the first signal cancels the running command (no new jobs start, requests
 /// in flight are cancelled, unfinished jobs are recorded as `cancelled`); a second one exits 130 at once.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Provisioning
+import Workflows
 
 struct ProvisionCommand: StevedoreCommand {
     static let configuration = CommandConfiguration(
@@ -24,15 +24,16 @@ struct ProvisionCommand: StevedoreCommand {
     var dryRun = false
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        var (services, access, options) = try registry.resolve(file: file)
+        let (services, access) = try registry.resolve(file: file)
+        var options = registry.options
         options.force = force
-        let output = registry.console
+        let context = registry.context(registry.console)
         if dryRun {
-            return try await DryRun(console: output).plan(services, access: access, options: options)
+            return ExitStatus(try await DryRun(context: context).plan(services, access: access, options: options))
         }
-        let store = try database.open()
-        return try await Provisioner(store: store, console: output, environment: RunEnvironment())
-            .provision(services, access: access, options: options)
+        return try await database.withLog { log in
+            ExitStatus(try await Provisioner(log: log, context: context).provision(services, access: access, options: options))
+        }
     }
 }
 
@@ -50,9 +51,10 @@ struct VerifyCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let (services, access, options) = try registry.resolve(file: file)
-        let store = try database.open()
-        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
-            .verify(services, access: access, options: options)
+        let (services, access) = try registry.resolve(file: file)
+        let context = registry.context(registry.console), options = registry.options
+        return try await database.withLog { log in
+            ExitStatus(try await Provisioner(log: log, context: context).verify(services, access: access, options: options))
+        }
     }
 }

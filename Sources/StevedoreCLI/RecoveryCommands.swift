@@ -1,18 +1,19 @@
 import ArgumentParser
 import AuditStore
-import OCIRegistry
-import Provisioning
+import JobRunner
+import OCI
+import Workflows
 
-/// Finds a recorded run: the one given, or the latest one that `fits`.
-func recordedRun(_ id: Int64?, in store: AuditStore, what: String, fits: (RunRow) -> Bool) throws -> RunRow {
+/// Finds a recorded run: the one given, or the latest one that fits `selector`.
+func recordedRun(_ id: Int64?, in log: any RunLog, what: String, selector: RunSelector) async throws -> RunRow {
     if let id {
-        guard let run = try store.run(id) else {
-            throw CommandError("error: no run \(id) in \(store.path); list runs with sqlite3 or stevedore report summary", status: .usage)
+        guard let run = try await log.run(id) else {
+            throw CommandError("no run \(id) in \(log.location); list the runs with stevedore report runs", status: .usage)
         }
         return run
     }
-    guard let run = try store.latestRun(where: fits) else {
-        throw CommandError("error: no run to \(what) in \(store.path)", status: .usage)
+    guard let run = try await log.latestRun(selector) else {
+        throw CommandError("no run to \(what) in \(log.location)", status: .usage)
     }
     return run
 }
@@ -42,18 +43,20 @@ struct RetryCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        let known = Set(FailureClassNames.all)
+        let known = FailureClass.all.map(\.rawValue)
         for name in classes where !known.contains(name) {
-            throw ValidationError("unknown error class '\(name)' (one of: \(FailureClassNames.all.joined(separator: ", ")))")
+            throw ValidationError("unknown error class '\(name)' (one of: \(known.joined(separator: ", ")))")
         }
     }
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.open()
-        let original = try recordedRun(run, in: store, what: "retry") { $0.command != "verify" }
-        let (access, options) = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
-        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
-            .retry(original, classes: Set(classes), services: Set(services), access: access, options: options)
+        let (run, classes, services, registry) = (self.run, Set(self.classes), Set(self.services), self.registry)
+        return try await database.withLog { log in
+            let original = try await recordedRun(run, in: log, what: "retry", selector: RunSelector(excludingCommands: ["verify"]))
+            let access = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
+            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console))
+                .retry(original, classes: classes, services: services, access: access, options: registry.options))
+        }
     }
 }
 
@@ -74,19 +77,22 @@ struct ResumeCommand: StevedoreCommand {
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let store = try database.open()
-        let target = try recordedRun(run, in: store, what: "resume") { $0.status == .died || $0.status == .interrupted }
-        switch target.status {
-        case .died, .interrupted: break
-        case .running:
-            throw CommandError("error: run \(target.id) is still running (pid \(target.pid.map(String.init) ?? "?") on \(target.host))",
-                               status: .usage)
-        case .succeeded, .failed:
-            throw CommandError("error: run \(target.id) already finished (\(target.status.rawValue)); "
-                               + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
+        let (run, registry) = (self.run, self.registry)
+        return try await database.withLog { log in
+            let target = try await recordedRun(run, in: log, what: "resume",
+                                               selector: RunSelector(statuses: [.died, .interrupted]))
+            switch target.status {
+            case .died, .interrupted: break
+            case .running:
+                throw CommandError("run \(target.id) is still running (pid \(target.pid.map(String.init) ?? "?") on \(target.host))",
+                                   status: .usage)
+            case .succeeded, .failed:
+                throw CommandError("run \(target.id) already finished (\(target.status.rawValue)); "
+                                   + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
+            }
+            let access = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
+            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console))
+                .resume(target, access: access, options: registry.options))
         }
-        let (access, options) = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
-        return try await Provisioner(store: store, console: registry.console, environment: RunEnvironment())
-            .resume(target, access: access, options: options)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import AuditStore
-import Provisioning
+import SQLiteStore
 import Reports
 
 struct ReportCommand: ParsableCommand {
@@ -13,16 +13,18 @@ struct ReportCommand: ParsableCommand {
 }
 
 /// The given run, else the latest; a clear error when there is none.
-func resolveRun(_ run: Int64?, in store: AuditStore) throws -> RunID {
-    guard let id = try run ?? store.latestRunID() else {
-        throw CommandError("error: the audit database \(store.path) has no runs yet; run stevedore provision first",
+func resolveRun(_ run: Int64?, in store: any AuditReader) async throws -> RunID {
+    let chosen: RunID? = if let run { run } else { try await store.latestRunID() }
+    guard let id = chosen else {
+        throw CommandError("the audit database \(store.location) has no runs yet; run stevedore provision first",
                            status: .usage)
     }
-    guard try store.run(id) != nil else {
-        throw CommandError("error: no run \(id) in \(store.path); list the runs with stevedore report runs", status: .usage)
+    guard try await store.run(id) != nil else {
+        throw CommandError("no run \(id) in \(store.location); list the runs with stevedore report runs", status: .usage)
     }
     return id
 }
+
 
 struct SummaryReport: StevedoreCommand {
     static let configuration = CommandConfiguration(
@@ -36,9 +38,10 @@ struct SummaryReport: StevedoreCommand {
     @OptionGroup var output: ReportOutputOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        try output.database.withStore { store in
-            let id = try resolveRun(run, in: store)
-            guard let summary = try store.summary(run: id) else { return .usage }
+        let (run, output) = (self.run, self.output)
+        return try await output.database.withReader { store in
+            let id = try await resolveRun(run, in: store)
+            guard let summary = try await store.summary(run: id, details: true) else { return .usage }
             switch output.format {
             case .table: console.output(SummaryText.table(summary))
             case .json: console.output(try SummaryText.json(summary))
@@ -62,7 +65,7 @@ struct RunsReport: StevedoreCommand {
         var filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"], command: "runs")
         if filter.limit == nil && output.format == .table { filter.limit = 50 }
         if filter.limit == 0 { filter.limit = nil }
-        let rows = try output.database.withStore { try $0.runList(filter) }
+        let rows = try await output.database.withReader { try await $0.runList(filter) }
         console.output(output.render(Reports.runs(rows), empty: "no runs match"))
         return .success
     }
@@ -81,9 +84,10 @@ struct FailuresReport: StevedoreCommand {
     @OptionGroup var filters: ReportFilterOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let rows = try output.database.withStore { store in
-            try store.failures(filters.runFilter(run, in: store, command: "failures",
-                                                 allowing: ["since", "until", "registry", "namespace", "service", "class", "limit"]))
+        let (run, filters) = (self.run, self.filters)
+        let rows = try await output.database.withReader { store in
+            try await store.failures(filters.runFilter(run, in: store, command: "failures",
+                                                       allowing: ["since", "until", "registry", "namespace", "service", "class", "limit"]))
         }
         var text = output.render(Reports.failures(rows), empty: "no failed jobs")
         if output.format == .table && !rows.isEmpty {
@@ -109,7 +113,8 @@ struct ServiceReport: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "status", "limit"],
                                         command: "service")
-        let rows = try output.database.withStore { try $0.serviceHistory(name, filter) }
+        let name = self.name
+        let rows = try await output.database.withReader { try await $0.serviceHistory(name, filter) }
         console.output(output.render(Reports.service(rows), empty: "no jobs for service '\(name)'"))
         return .success
     }
@@ -127,7 +132,7 @@ struct StateReport: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let filter = try filters.filter(allowing: ["since", "until", "registry", "namespace", "service", "limit"],
                                         command: "state")
-        let rows = try output.database.withStore { try $0.state(filter) }
+        let rows = try await output.database.withReader { try await $0.state(filter) }
         console.output(output.render(Reports.state(rows), empty: "no tags recorded"))
         return .success
     }
@@ -146,8 +151,9 @@ struct AttemptsReport: StevedoreCommand {
     @OptionGroup var filters: ReportFilterOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
-        let rows = try output.database.withStore { store in
-            try store.attemptList(filters.runFilter(run, in: store, command: "attempts",
+        let (run, filters) = (self.run, self.filters)
+        let rows = try await output.database.withReader { store in
+            try await store.attemptList(filters.runFilter(run, in: store, command: "attempts",
                                                     allowing: ["since", "until", "registry", "namespace", "service", "status",
                                                                "class", "limit"]))
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AuditStore
 import Foundation
-import Provisioning
 import Reports
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -27,7 +26,7 @@ struct ReportOutputOptions: ParsableArguments {
 
 /// The filters of the list reports. Each report accepts the ones that make sense for it.
 struct ReportFilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Runs started at or after: 2026-11-01, 2026-11-01T12:00Z, or an age like 7d, 12h.", valueName: "time"))
+    @Option(help: ArgumentHelp("Runs started at or after: 2026-11-01, 2026-11-01T12:00Z, or an age like 7d, 12h, 1h30m.", valueName: "time"))
     var since: String?
 
     @Option(help: ArgumentHelp("Runs started before this time (same forms as --since).", valueName: "time"))
@@ -58,9 +57,9 @@ struct ReportFilterOptions: ParsableArguments {
             ("service", service != nil), ("status", status != nil), ("class", errorClass != nil), ("limit", limit != nil),
         ]
         for (name, present) in given where present && !allowed.contains(name) {
-            throw CommandError("error: --\(name) does not apply to report \(command)", status: .usage)
+            throw CommandError("--\(name) does not apply to report \(command)", status: .usage)
         }
-        if let limit, limit < 0 { throw CommandError("error: --limit must be 0 or more", status: .usage) }
+        if let limit, limit < 0 { throw CommandError("--limit must be 0 or more", status: .usage) }
         return ReportFilter(since: try since.map { try Self.time($0, "--since") },
                             until: try until.map { try Self.time($0, "--until") },
                             registry: registry, namespace: namespace.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
@@ -69,15 +68,15 @@ struct ReportFilterOptions: ParsableArguments {
 
     /// The filter of a report about one run's jobs: RUN if given, else the `--since`/`--until` window across
     /// runs, else the latest run.
-    func runFilter(_ run: Int64?, in store: AuditStore, command: String, allowing allowed: Set<String>) throws -> ReportFilter {
+    func runFilter(_ run: Int64?, in store: any AuditReader, command: String, allowing allowed: Set<String>) async throws -> ReportFilter {
         var filter = try filter(allowing: allowed, command: command)
-        if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try resolveRun(run, in: store) }
+        if run != nil || (filter.since == nil && filter.until == nil) { filter.runID = try await resolveRun(run, in: store) }
         return filter
     }
 
     static func time(_ text: String, _ flag: String) throws -> String {
         guard let stamp = ReportFilter.timestamp(text) else {
-            throw CommandError("error: \(flag) '\(text)' is not a date (2026-11-01), a UTC time (2026-11-01T12:00Z) or an age (7d, 12h, 30m)", status: .usage)
+            throw CommandError("\(flag) '\(text)' is not a date (2026-11-01), a UTC time (2026-11-01T12:00Z) or an age (7d, 12h, 1h30m)", status: .usage)
         }
         return stamp
     }

@@ -1,4 +1,6 @@
-@testable import AuditStore
+import AuditStore
+@testable import SQLiteStore
+import Checksums
 import Foundation
 import Testing
 
@@ -22,21 +24,21 @@ func newRun(_ command: String = "provision", pid: Int32? = 42) -> NewRun {
 }
 
 @Suite struct AuditStoreTests {
-    @Test func migrationsApplyOnceAndAreRecorded() throws {
+    @Test func migrationsApplyOnceAndAreRecorded() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        let applied = try store.appliedMigrations()
+        let store = try SQLiteAuditStore(path: temporary.path)
+        let applied = try await store.appliedMigrations()
         #expect(applied.map(\.version) == EmbeddedMigrations.all.map(\.version))
         #expect(applied.first?.name == "initial")
         // Reopening applies nothing again and keeps the data.
-        _ = try store.beginRun(newRun())
-        let reopened = try AuditStore(path: temporary.path)
-        #expect(try reopened.appliedMigrations().count == applied.count)
-        #expect(try reopened.latestRunID() == 1)
+        _ = try await store.beginRun(newRun())
+        let reopened = try SQLiteAuditStore(path: temporary.path)
+        #expect(try await reopened.appliedMigrations().count == applied.count)
+        #expect(try await reopened.latestRunID() == 1)
     }
 
-    @Test func embeddedMigrationsAreTheFilesByteForByte() throws {
+    @Test func embeddedMigrationsAreTheFilesByteForByte() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".sql") }.sorted()
@@ -48,14 +50,14 @@ func newRun(_ command: String = "provision", pid: Int32? = 42) -> NewRun {
         }
     }
 
-    @Test func aFileThatIsNotADatabaseIsRefusedAndLeftAlone() throws {
+    @Test func aFileThatIsNotADatabaseIsRefusedAndLeftAlone() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
         try FileManager.default.createDirectory(atPath: temporary.directory + "/nested", withIntermediateDirectories: true)
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
         try garbage.write(to: URL(fileURLWithPath: temporary.path))
         do {
-            _ = try AuditStore(path: temporary.path)
+            _ = try SQLiteAuditStore(path: temporary.path)
             Issue.record("expected notADatabase")
         } catch {
             #expect(error.kind == .notADatabase)
@@ -65,13 +67,14 @@ func newRun(_ command: String = "provision", pid: Int32? = 42) -> NewRun {
         #expect(!FileManager.default.fileExists(atPath: temporary.path + "-wal"))
     }
 
-    @Test func aNewerSchemaIsRefused() throws {
+    @Test func aNewerSchemaIsRefused() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        try store.connection.run("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 'now')")
+        let store = try SQLiteAuditStore(path: temporary.path)
+        _ = try await store.read { connection throws(AuditStoreError) in try connection.run("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 'now')") }
+        await store.close()
         do {
-            _ = try AuditStore(path: temporary.path)
+            _ = try SQLiteAuditStore(path: temporary.path)
             Issue.record("expected newerSchema")
         } catch {
             #expect(error.kind == .newerSchema)
@@ -79,116 +82,117 @@ func newRun(_ command: String = "provision", pid: Int32? = 42) -> NewRun {
         }
     }
 
-    @Test func anEditedMigrationIsDetected() throws {
+    @Test func anEditedMigrationIsDetected() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        try store.connection.run("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
-        #expect(throws: AuditStoreError.self) { _ = try AuditStore(path: temporary.path) }
+        let store = try SQLiteAuditStore(path: temporary.path)
+        _ = try await store.read { connection throws(AuditStoreError) in try connection.run("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1") }
+        await store.close()
+        #expect(throws: AuditStoreError.self) { _ = try SQLiteAuditStore(path: temporary.path) }
     }
 
-    @Test func runJobAttemptAndTagLifecycle() throws {
+    @Test func runJobAttemptAndTagLifecycle() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        let run = try store.beginRun(newRun())
-        let ids = try store.insertJobs(run: run, [
-            NewJob(seq: 1, service: "a", registry: "r", repository: "org/a", tags: ["latest", "1.0"]),
-            NewJob(seq: 2, service: "b", registry: "r", repository: "org/b", tags: ["latest"]),
-            NewJob(seq: 3, service: "c", registry: "r", repository: "org/c", tags: ["latest"]),
+        let store = try SQLiteAuditStore(path: temporary.path)
+        let run = try await store.beginRun(newRun())
+        let ids = try await store.insertJobs(run: run, [
+            NewJob(seq: 1, service: "a", registry: "r", repository: "org/a", items: ["latest", "1.0"]),
+            NewJob(seq: 2, service: "b", registry: "r", repository: "org/b", items: ["latest"]),
+            NewJob(seq: 3, service: "c", registry: "r", repository: "org/c", items: ["latest"]),
         ])
         #expect(ids.count == 3)
         let start = Date(timeIntervalSince1970: 1_700_000_000)
-        try store.markJobRunning(ids[0], at: start)
-        try store.recordAttempt(AttemptRecord(jobID: ids[0], number: 1, startedAt: start, durationMs: 12, outcome: .failed,
+        try await store.recordAttempt(AttemptRecord(runID: run, jobID: ids[0], number: 1, startedAt: start, durationMs: 12, outcome: .failed,
                                               httpStatus: 503, errorCode: "UNAVAILABLE", errorClass: "server",
                                               message: "busy", requests: 3, bytesSent: 10, waitMs: 200, waitReason: "backoff"))
-        try store.recordAttempt(AttemptRecord(jobID: ids[0], number: 2, startedAt: start, durationMs: 8, outcome: .succeeded,
-                                              requests: 4, bytesSent: 600))
-        try store.recordTagResult(TagResult(jobID: ids[0], tag: "latest", action: .pushed, digestBefore: nil,
-                                            digestAfter: "sha256:aa", at: start))
-        try store.recordTagResult(TagResult(jobID: ids[0], tag: "1.0", action: .kept, digestBefore: "sha256:bb",
-                                            digestAfter: "sha256:bb", at: start))
-        try store.finishJob(ids[0], JobCompletion(status: .succeeded, digest: "sha256:aa", errorClass: nil,
-                                                   errorMessage: nil, finishedAt: start.addingTimeInterval(1.5)))
-        try store.finishJob(ids[1], JobCompletion(status: .failed, digest: nil, errorClass: "denied",
-                                                   errorMessage: "no", finishedAt: start))
-        try store.finishRun(run, status: .failed, at: start.addingTimeInterval(2))
+        try await store.finishJob(JobFinish(
+            runID: run, jobID: ids[0],
+            completion: JobCompletion(status: .succeeded, digest: "sha256:aa", errorClass: nil, errorMessage: nil,
+                                      finishedAt: start.addingTimeInterval(1.5)),
+            lastAttempt: AttemptRecord(runID: run, jobID: ids[0], number: 2, startedAt: start, durationMs: 8,
+                                       outcome: .succeeded, requests: 4, bytesSent: 600),
+            items: [ItemResult(item: "latest", action: "pushed", digestAfter: "sha256:aa", at: start),
+                    ItemResult(item: "1.0", action: "kept", digestBefore: "sha256:bb", digestAfter: "sha256:bb", at: start)]))
+        try await store.finishJob(JobFinish(runID: run, jobID: ids[1],
+                                            completion: JobCompletion(status: .failed, digest: nil, errorClass: "denied",
+                                                                      errorMessage: "no", finishedAt: start)))
+        try await store.finishRun(run, status: .failed, at: start.addingTimeInterval(2))
 
-        let jobs = try store.jobs(run: run)
+        let jobs = try await store.jobs(run: run)
         #expect(jobs.map(\.status) == [.succeeded, .failed, .pending])
         #expect(jobs[0].attempts == 2)
-        #expect(jobs[0].tags == ["latest", "1.0"])
+        #expect(jobs[0].items == ["latest", "1.0"])
         #expect(jobs[0].durationMs == 1500)
         #expect(jobs[0].startedAt == "2023-11-14T22:13:20.000Z")
-        let attempts = try store.attempts(job: ids[0])
+        let attempts = try await store.attempts(job: ids[0])
         #expect(attempts.map(\.number) == [1, 2])
         #expect(attempts[0].httpStatus == 503 && attempts[0].waitMs == 200 && attempts[0].errorClass == "server")
         #expect(attempts[0].startedAt == start)
-        #expect(try store.tagResults(job: ids[0]).map(\.action) == [.pushed, .kept])
+        #expect(try await store.itemResults(job: ids[0]).map(\.action) == ["pushed", "kept"])
 
-        let summary = try #require(try store.summary(run: run))
+        let summary = try #require(try await store.summary(run: run, details: true))
         #expect(summary.jobsTotal == 3 && summary.jobsSucceeded == 1 && summary.jobsFailed == 1 && summary.jobsPending == 1)
         #expect(summary.attemptsTotal == 2 && summary.attemptsFailed == 1)
         #expect(summary.tagsPushed == 1 && summary.tagsKept == 1)
         #expect(summary.status == .failed)
         #expect(summary.finishedAt == "2023-11-14T22:13:22.000Z")
 
-        #expect(try store.cancelUnfinishedJobs(run: run, at: start) == 1)
-        #expect(try store.jobs(run: run).map(\.status) == [.succeeded, .failed, .cancelled])
-        #expect(try store.knownHolder(registry: "r", digest: "sha256:aa") == "org/a")
-        #expect(try store.knownHolder(registry: "other", digest: "sha256:aa") == nil)
+        #expect(try await store.cancelUnfinishedJobs(run: run, at: start) == 1)
+        #expect(try await store.jobs(run: run).map(\.status) == [.succeeded, .failed, .cancelled])
+        #expect(try await store.knownHolder(registry: "r", digest: "sha256:aa") == "org/a")
+        #expect(try await store.knownHolder(registry: "other", digest: "sha256:aa") == nil)
     }
 
-    @Test func summaryJSONKeepsItsContractKeys() throws {
+    @Test func summaryJSONKeepsItsContractKeys() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        let run = try store.beginRun(newRun())
-        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try #require(try store.summary(run: run))))
+        let store = try SQLiteAuditStore(path: temporary.path)
+        let run = try await store.beginRun(newRun())
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try #require(try await store.summary(run: run, details: true))))
         let keys = Set((json as? [String: Any] ?? [:]).keys)
         #expect(keys.isSuperset(of: ["run_id", "status", "jobs_total", "jobs_succeeded", "jobs_skipped", "jobs_failed",
                                      "attempts_total", "started_at", "finished_at"]))
     }
 
-    @Test func diedRunsAreMarkedAndResumptionsRecorded() throws {
+    @Test func diedRunsAreMarkedAndResumptionsRecorded() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        let dead = try store.beginRun(newRun(pid: 111))
-        let alive = try store.beginRun(newRun(pid: 222))
-        #expect(try store.markDiedRuns(host: "host-a") { $0 == 222 } == [dead])
-        #expect(try store.markDiedRuns(host: "other-host") { _ in false } == [])
-        #expect(try store.run(dead)?.status == .died)
-        #expect(try store.run(alive)?.status == .running)
-        try store.reopenRun(dead, commandLine: "stevedore resume", pid: 333, at: Date())
-        #expect(try store.run(dead)?.status == .running)
-        #expect(try store.run(dead)?.pid == 333)
-        #expect(try store.resumptions(run: dead) == 1)
-        #expect(try store.latestRun { $0.status == .running }?.id == alive)
+        let store = try SQLiteAuditStore(path: temporary.path)
+        let dead = try await store.beginRun(newRun(pid: 111))
+        let alive = try await store.beginRun(newRun(pid: 222))
+        #expect(try await store.markDiedRuns(host: "host-a") { $0 == 222 } == [dead])
+        #expect(try await store.markDiedRuns(host: "other-host") { _ in false } == [])
+        #expect(try await store.run(dead)?.status == .died)
+        #expect(try await store.run(alive)?.status == .running)
+        try await store.reopenRun(dead, commandLine: "stevedore resume", pid: 333, at: Date())
+        #expect(try await store.run(dead)?.status == .running)
+        #expect(try await store.run(dead)?.pid == 333)
+        #expect(try await store.resumptions(run: dead) == 1)
+        #expect(try await store.latestRun(RunSelector(statuses: [.running]))?.id == alive)
     }
 
     @Test func concurrentWritersAllLand() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try AuditStore(path: temporary.path)
-        let run = try store.beginRun(newRun())
-        let ids = try store.insertJobs(run: run, (1...8).map {
-            NewJob(seq: $0, service: "s\($0)", registry: "r", repository: "org/s\($0)", tags: ["latest"])
+        let store = try SQLiteAuditStore(path: temporary.path)
+        let run = try await store.beginRun(newRun())
+        let ids = try await store.insertJobs(run: run, (1...8).map {
+            NewJob(seq: $0, service: "s\($0)", registry: "r", repository: "org/s\($0)", items: ["latest"])
         })
         try await withThrowingTaskGroup(of: Void.self) { group in
             for id in ids {
                 group.addTask {
                     for number in 1...200 {
-                        try store.recordAttempt(AttemptRecord(jobID: id, number: number, startedAt: Date(), durationMs: 1,
+                        try await store.recordAttempt(AttemptRecord(runID: run, jobID: id, number: number, startedAt: Date(), durationMs: 1,
                                                               outcome: .failed, errorClass: "server"))
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try store.summary(run: run)?.attemptsTotal == 1600)
-        #expect(try store.jobs(run: run).allSatisfy { $0.attempts == 200 })
+        #expect(try await store.summary(run: run, details: true)?.attemptsTotal == 1600)
+        #expect(try await store.jobs(run: run).allSatisfy { $0.attempts == 200 })
     }
 
     @Test func timestampsRoundTripAndSortAsText() {
@@ -203,8 +207,8 @@ func newRun(_ command: String = "provision", pid: Int32? = 42) -> NewRun {
     }
 
     @Test func defaultPathFollowsTheEnvironment() {
-        #expect(AuditStore.defaultPath(environment: ["STEVEDORE_DB": "/x/a.db", "HOME": "/h"]) == "/x/a.db")
-        #expect(AuditStore.defaultPath(environment: ["XDG_STATE_HOME": "/s", "HOME": "/h"]) == "/s/stevedore/audit.db")
-        #expect(AuditStore.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/state/stevedore/audit.db")
+        #expect(SQLiteAuditStore.defaultPath(environment: ["STEVEDORE_DB": "/x/a.db", "HOME": "/h"]) == "/x/a.db")
+        #expect(SQLiteAuditStore.defaultPath(environment: ["XDG_STATE_HOME": "/s", "HOME": "/h"]) == "/s/stevedore/audit.db")
+        #expect(SQLiteAuditStore.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/state/stevedore/audit.db")
     }
 }

@@ -1,4 +1,6 @@
-@testable import AuditStore
+import AuditStore
+@testable import SQLiteStore
+import Checksums
 import Foundation
 import Reports
 import Testing
@@ -6,10 +8,10 @@ import Testing
 @Suite struct ReportQueryTests {
     /// Every report, with each of its filters, reads through an index: no full scan of jobs, attempts,
     /// tag results, tag state or the ledger. (`runs` is walked newest-first by its primary key, with a limit.)
-    @Test func reportsNeverScanTheBigTables() throws {
+    @Test func reportsNeverScanTheBigTables() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try recordedRuns(temporary.path, runs: 2)
+        let store = try await recordedRuns(temporary.path, runs: 2)
         let filters: [ReportFilter] = [
             ReportFilter(), ReportFilter(runID: 1), ReportFilter(since: "2023-11-14T00:00:00.000Z"),
             ReportFilter(since: "2023-11-14T00:00:00.000Z", until: "2023-11-16T00:00:00.000Z"),
@@ -20,49 +22,49 @@ import Testing
         for filter in filters {
             var scoped = filter
             if scoped.runID == nil && scoped.since == nil && scoped.until == nil { scoped.runID = 2 }
-            statements.append(("runs", AuditStore.runListSQL(filter).0, AuditStore.runListSQL(filter).1))
-            statements.append(("failures", AuditStore.failuresSQL(scoped).0, AuditStore.failuresSQL(scoped).1))
-            statements.append(("attempts", AuditStore.attemptsSQL(scoped).0, AuditStore.attemptsSQL(scoped).1))
-            statements.append(("service", AuditStore.serviceSQL("svc3", filter).0, AuditStore.serviceSQL("svc3", filter).1))
+            statements.append(("runs", SQLiteAuditStore.runListSQL(filter).0, SQLiteAuditStore.runListSQL(filter).1))
+            statements.append(("failures", SQLiteAuditStore.failuresSQL(scoped).0, SQLiteAuditStore.failuresSQL(scoped).1))
+            statements.append(("attempts", SQLiteAuditStore.attemptsSQL(scoped).0, SQLiteAuditStore.attemptsSQL(scoped).1))
+            statements.append(("service", SQLiteAuditStore.serviceSQL("svc3", filter).0, SQLiteAuditStore.serviceSQL("svc3", filter).1))
             if filter.registry != nil || filter.namespace != nil || filter.service != nil {
-                statements.append(("state", AuditStore.stateSQL(filter).0, AuditStore.stateSQL(filter).1))
+                statements.append(("state", SQLiteAuditStore.stateSQL(filter).0, SQLiteAuditStore.stateSQL(filter).1))
             }
         }
-        statements.append(("service tags", AuditStore.serviceTagsSQL, [.int(1)]))
+        statements.append(("service tags", SQLiteAuditStore.serviceTagsSQL, [.int(1)]))
         for (name, sql, values) in statements {
-            let plan = try store.queryPlan(sql, values)
+            let plan = try await store.queryPlan(sql, values)
             let scans = plan.filter {
                 $0.hasPrefix("SCAN") && !$0.hasPrefix("SCAN r") && !$0.hasPrefix("SCAN (subquery") && !$0.contains("COVERING INDEX")
             }
             #expect(scans.isEmpty, "report \(name): \(plan.joined(separator: " | "))")
         }
         // The unfiltered failures report across all runs uses the partial index of failed jobs.
-        let all = try store.queryPlan(AuditStore.failuresSQL(ReportFilter()).0, [])
+        let all = try await store.queryPlan(SQLiteAuditStore.failuresSQL(ReportFilter()).0, [])
         #expect(all.contains { $0.contains("jobs_failed") }, "\(all)")
     }
 
-    @Test func reportsAnswerFromTheRecordedRuns() throws {
+    @Test func reportsAnswerFromTheRecordedRuns() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try recordedRuns(temporary.path, runs: 2, jobs: 3)
-        let runs = try store.runList(ReportFilter())
+        let store = try await recordedRuns(temporary.path, runs: 2, jobs: 3)
+        let runs = try await store.runList(ReportFilter())
         #expect(runs.map(\.runID) == [2, 1])
         #expect(runs.first?.jobsSucceeded == 3)
         #expect(runs.first?.attempts == 6)
         #expect(runs.first?.durationMs == 60_000)
-        #expect(try store.runList(ReportFilter(since: "2023-11-15T00:00:00.000Z")).map(\.runID) == [2])
-        let history = try store.serviceHistory("svc2", ReportFilter())
+        #expect(try await store.runList(ReportFilter(since: "2023-11-15T00:00:00.000Z")).map(\.runID) == [2])
+        let history = try await store.serviceHistory("svc2", ReportFilter())
         #expect(history.map(\.runID) == [1, 2])
         #expect(history.first?.tags.map(\.tag) == ["v1", "latest"])
-        let state = try store.state(ReportFilter(service: "svc1"))
+        let state = try await store.state(ReportFilter(service: "svc1"))
         #expect(state.map(\.tag) == ["latest", "v1"])
         #expect(state.allSatisfy { $0.runID == 2 && $0.digest == "sha256:1" })
-        #expect(try store.state(ReportFilter(namespace: "org")).count == 6)
-        #expect(try store.state(ReportFilter(namespace: "or")).isEmpty)
-        let attempts = try store.attemptList(ReportFilter(errorClass: "server", runID: 1))
+        #expect(try await store.state(ReportFilter(namespace: "org")).count == 6)
+        #expect(try await store.state(ReportFilter(namespace: "or")).isEmpty)
+        let attempts = try await store.attemptList(ReportFilter(errorClass: "server", runID: 1))
         #expect(attempts.count == 3)
         #expect(attempts.allSatisfy { $0.httpStatus == 503 && $0.outcome == .failed })
-        let summary = try #require(try store.summary(run: 1))
+        let summary = try #require(try await store.summary(run: 1))
         #expect(summary.retries == 3)
         #expect(summary.attemptsByErrorClass == ["server": 3])
         #expect(summary.rateLimitPauses == 1 && summary.rateLimitWaitMs == 1000)
@@ -72,16 +74,16 @@ import Testing
         #expect(summary.ledgerRunHead?.count == 64)
     }
 
-    @Test func formatsKeepEveryKeyAndFitTheTerminal() throws {
+    @Test func formatsKeepEveryKeyAndFitTheTerminal() async throws {
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
-        let store = try recordedRuns(temporary.path, runs: 1, jobs: 2)
-        try sqlite3(temporary.path, """
+        let store = try await recordedRuns(temporary.path, runs: 1, jobs: 2)
+        try await sqlite3(temporary.path, """
             UPDATE jobs SET status = 'failed', error_class = 'denied',
                 error_message = 'denied: requested access to the resource is denied, "quoted", and long enough to be cut in a table'
             WHERE id = 1
             """)
-        let failures = try store.failures(ReportFilter(runID: 1))
+        let failures = try await store.failures(ReportFilter(runID: 1))
         let table = Reports.failures(failures)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(table.json().utf8)) as? [[String: Any]])
         #expect(json.count == 1)
@@ -93,14 +95,14 @@ import Testing
         #expect(csv[0] == table.columns.map(\.key).joined(separator: ","))
         #expect(csv[1].contains("\"denied: requested access to the resource is denied, \"\"quoted\"\", and long"))
         for line in table.table(width: 80).split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
-        for report in [Reports.runs(try store.runList(ReportFilter())), Reports.state(try store.state(ReportFilter())),
-                       Reports.attempts(try store.attemptList(ReportFilter(runID: 1))),
-                       Reports.service(try store.serviceHistory("svc1", ReportFilter()))] {
+        for report in [Reports.runs(try await store.runList(ReportFilter())), Reports.state(try await store.state(ReportFilter())),
+                       Reports.attempts(try await store.attemptList(ReportFilter(runID: 1))),
+                       Reports.service(try await store.serviceHistory("svc1", ReportFilter()))] {
             for line in report.table(width: 80).split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
         }
     }
 
-    @Test func jsonEscapesWhatItMustAndParses() throws {
+    @Test func jsonEscapesWhatItMustAndParses() async throws {
         let awkward = "line one\nline \"two\"\t\\ back\u{01}slash, ünïcödé ✓"
         let table = ReportTable(columns: [.init("a"), .init("b"), .init("c")],
                                 rows: [[.text(awkward), .int(nil), .list(["x", "y\"z"])], [.text(nil), .int(-3), .list([])]])

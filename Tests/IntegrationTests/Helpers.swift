@@ -1,6 +1,6 @@
 import Foundation
 import ImageSources
-import OCIRegistry
+import OCI
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import ImageSources
-import OCIRegistry
+import OCI
+import HTTPTransport
 import Testing
 import TestSupport
 
@@ -157,10 +158,10 @@ func pushForeignImage(registry: String, repository: String, tag: String) async t
                                 credentials: nil, plainHTTP: true)
     let placeholder = PlaceholderImage.image
     let config = ImageBlob(mediaType: MediaType.ociConfig, bytes: Array(#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.utf8))
-    let manifest = Array(#"{"schemaVersion":2,"mediaType":"\#(MediaType.ociManifest)","config":{"mediaType":"\#(MediaType.ociConfig)","digest":"\#(config.digest)","size":\#(config.bytes.count)},"layers":[{"mediaType":"\#(MediaType.ociLayerTarGzip)","digest":"\#(placeholder.layers[0].digest)","size":\#(placeholder.layers[0].bytes.count)}]}"#.utf8)
+    let manifest = Array(#"{"schemaVersion":2,"mediaType":"\#(MediaType.ociManifest)","config":{"mediaType":"\#(MediaType.ociConfig)","digest":"\#(config.digest)","size":\#(config.size)},"layers":[{"mediaType":"\#(MediaType.ociLayerTarGzip)","digest":"\#(placeholder.layers[0].digest)","size":\#(placeholder.layers[0].size)}]}"#.utf8)
     let name = try RepositoryName(validating: repository)
     for blob in [config, placeholder.layers[0]] {
-        _ = try await client.pushBlob(repository: name, digest: blob.digest, bytes: blob.bytes, mountFrom: nil, checkExists: true)
+        _ = try await client.pushBlob(repository: name, digest: blob.digest, size: blob.size, content: blob.content.body(), mountFrom: nil, checkExists: true)
     }
     let digest = try await client.putManifest(repository: name, reference: tag, bytes: manifest, mediaType: MediaType.ociManifest)
     try await transport.shutdown()

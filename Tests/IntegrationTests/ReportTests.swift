@@ -100,7 +100,7 @@ import TestSupport
         for (sql, expected) in [
             ("UPDATE jobs SET status = 'succeeded', error_class = NULL WHERE service = 'api-07'", "was altered"),
             ("DELETE FROM attempts WHERE id = 3", "attempts row 3"),
-            ("INSERT INTO tag_results (job_id, tag, action, recorded_at) VALUES (1, 'evil', 'pushed', '2026-01-01T00:00:00.000Z')", "inserted outside"),
+            ("INSERT INTO item_results (job_id, item, action, recorded_at) VALUES (1, 'evil', 'pushed', '2026-01-01T00:00:00.000Z')", "inserted outside"),
         ] {
             try? FileManager.default.removeItem(atPath: copy)
             _ = try await sqlite(workspace.db, "VACUUM INTO '\(copy)'")

@@ -2,6 +2,7 @@ import Foundation
 import JobRunner
 import Synchronization
 import Testing
+import Timekeeping
 
 struct Flaky: ClassifiedError {
     let failureClass: FailureClass
@@ -14,13 +15,6 @@ final class EventLog: Sendable {
     let entries = Mutex<[String]>([])
     func add(_ entry: String) { entries.withLock { $0.append(entry) } }
     var all: [String] { entries.withLock { $0 } }
-}
-
-/// Records the sleeps the runner asks for instead of sleeping.
-final class SleepLog: Sendable {
-    let waits = Mutex<[Duration]>([])
-    func sleep(_ duration: Duration) async throws { waits.withLock { $0.append(duration) } }
-    var all: [Duration] { waits.withLock { $0 } }
 }
 
 @Suite struct JobRunnerTests {
@@ -37,22 +31,32 @@ final class SleepLog: Sendable {
 
     @Test func neverRunsMoreThanTheConcurrencyLimit() async throws {
         let current = Mutex((now: 0, peak: 0))
-        let runner = JobRunner(concurrency: 3)
-        try await runner.run(jobs: AsyncJobs(Array(0..<40)), attempt: { job, _ in
-            current.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
-            try await Task.sleep(for: .milliseconds(2))
-            current.withLock { $0.now -= 1 }
-            return "\(job)"
-        }, events: { _ in })
+        let time = ManualTime()
+        let runner = JobRunner(concurrency: 3, time: time)
+        let run = Task {
+            try await runner.run(jobs: AsyncJobs(Array(0..<9)), attempt: { job, _ in
+                current.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                try await time.sleep(for: .seconds(1))
+                current.withLock { $0.now -= 1 }
+                return "\(job)"
+            }, events: { _ in })
+        }
+        // Three rounds of three jobs: each round waits on the virtual clock until the test moves it.
+        for _ in 0..<3 {
+            while time.pendingSleepers < 3 { await Task.yield() }
+            #expect(time.pendingSleepers == 3)
+            time.advance(by: .seconds(1))
+        }
+        try await run.value
         let peak = current.withLock { $0.peak }
         #expect(peak == 3)
     }
 
     @Test func retriesRetryableFailuresAndReportsEveryAttemptInOrder() async throws {
         let log = EventLog()
-        let sleeps = SleepLog()
+        let time = ManualTime(autoAdvance: true)
         let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100)),
-                               random: { 0.5 }, sleep: sleeps.sleep)
+                               time: time, random: { 0.5 })
         let calls = Mutex(0)
         try await runner.run(jobs: AsyncJobs([7]), attempt: { job, info in
             calls.withLock { $0 += 1 }
@@ -66,44 +70,46 @@ final class SleepLog: Sendable {
             "attempt 7#3 ok",
             "done 7 ok after 3",
         ])
-        #expect(sleeps.all == [.milliseconds(50), .milliseconds(100)])
+        #expect(time.sleeps == [.milliseconds(50), .milliseconds(100)])
         #expect(calls.withLock { $0 } == 3)
     }
 
     @Test func permanentFailuresAreTriedOnce() async throws {
         let log = EventLog()
-        let runner = JobRunner(concurrency: 2, sleep: { _ in Issue.record("must not sleep") })
+        let time = ManualTime(autoAdvance: true)
+        let runner = JobRunner(concurrency: 2, time: time)
         try await runner.run(jobs: AsyncJobs([1]), attempt: { _, _ -> String in
             throw Flaky(failureClass: .denied)
         }, events: { log.add(describe($0)) })
         #expect(log.all == ["start 1", "attempt 1#1 denied wait=none", "failed 1 denied after 1"])
+        #expect(time.sleeps.isEmpty, "a permanent failure is not waited on")
     }
 
     @Test func givesUpAfterMaxAttempts() async throws {
         let log = EventLog()
-        let sleeps = SleepLog()
-        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), random: { 0 }, sleep: sleeps.sleep)
+        let time = ManualTime(autoAdvance: true)
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), time: time, random: { 0 })
         try await runner.run(jobs: AsyncJobs([2]), attempt: { _, _ -> String in
             throw Flaky(failureClass: .network)
         }, events: { log.add(describe($0)) })
         #expect(log.all.last == "failed 2 network after 3")
-        #expect(sleeps.all.count == 2)
+        #expect(time.sleeps.count == 2)
     }
 
     @Test func honoursTheServerHint() async throws {
-        let sleeps = SleepLog()
-        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 2), random: { 0 }, sleep: sleeps.sleep)
+        let time = ManualTime(autoAdvance: true)
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 2), time: time, random: { 0 })
         try await runner.run(jobs: AsyncJobs([3]), attempt: { _, info -> String in
             if info.number == 1 { throw Flaky(failureClass: .rateLimited, retryAfter: .milliseconds(1500)) }
             return "ok"
         }, events: { _ in })
-        #expect(sleeps.all == [.milliseconds(1500)])
+        #expect(time.sleeps == [.milliseconds(1500)])
     }
 
     @Test func unclassifiedErrorsAreInternalAndNotRetried() async throws {
         struct Boom: Error {}
         let log = EventLog()
-        try await JobRunner(concurrency: 1).run(jobs: AsyncJobs([4]), attempt: { _, _ -> String in throw Boom() },
+        try await JobRunner(concurrency: 1, time: ManualTime(autoAdvance: true)).run(jobs: AsyncJobs([4]), attempt: { _, _ -> String in throw Boom() },
                                                 events: { log.add(describe($0)) })
         #expect(log.all.last == "failed 4 internal after 1")
     }
@@ -111,14 +117,15 @@ final class SleepLog: Sendable {
     @Test func cancellationStopsNewJobsAndCancelsRunningOnes() async throws {
         let log = EventLog()
         let started = Mutex(0)
+        let time = ManualTime()
         let task = Task {
-            try await JobRunner(concurrency: 2).run(jobs: AsyncJobs(Array(0..<100)), attempt: { job, _ -> String in
+            try await JobRunner(concurrency: 2, time: time).run(jobs: AsyncJobs(Array(0..<100)), attempt: { job, _ -> String in
                 started.withLock { $0 += 1 }
-                try await Task.sleep(for: .seconds(30))
+                try await time.sleep(for: .seconds(30))
                 return "\(job)"
             }, events: { log.add(describe($0)) })
         }
-        while started.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        while started.withLock({ $0 }) < 2 || time.pendingSleepers < 2 { await Task.yield() }
         task.cancel()
         try await task.value
         let finished = log.all.filter { $0.hasPrefix("cancelled") }
@@ -128,13 +135,13 @@ final class SleepLog: Sendable {
 
     @Test func noJobStartsAfterTheDeadlineAndNoRetryIsScheduledPastIt() async throws {
         let log = EventLog()
+        let time = ManualTime(autoAdvance: true)
         let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 5, baseDelay: .seconds(60)),
-                               deadline: ContinuousClock.now + .seconds(4), random: { 1 })
+                               deadlineAfter: .seconds(4), time: time, random: { 1 })
         try await runner.run(jobs: AsyncJobs([1, 2, 3]), attempt: { job, _ -> String in
             if job == 1 { throw Flaky(failureClass: .server) }
-            // Job 2 must start before the deadline even on a loaded machine (the whole suite runs in
-            // parallel), and end after it.
-            try await Task.sleep(for: .milliseconds(4500))
+            // Job 2 starts before the deadline and ends after it (on the virtual clock).
+            try await time.sleep(for: .milliseconds(4500))
             return "ok"
         }, events: { log.add(describe($0)) })
         // Job 1 fails once and is not retried (the 60 s back-off would end past the deadline); job 2 runs
@@ -145,9 +152,9 @@ final class SleepLog: Sendable {
 
     @Test func attemptsThatAdvanceOrAreThrottledDoNotCountAgainstTheLimit() async throws {
         let log = EventLog()
-        let sleeps = SleepLog()
+        let time = ManualTime(autoAdvance: true)
         let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(100)),
-                               random: { 1 }, sleep: sleeps.sleep)
+                               time: time, random: { 1 })
         try await runner.run(jobs: AsyncJobs([5]), attempt: { _, info -> String in
             switch info.number {
             case 1, 2, 3: throw Flaky(failureClass: .server, madeProgress: true)
@@ -158,18 +165,18 @@ final class SleepLog: Sendable {
         }, events: { log.add(describe($0)) })
         #expect(log.all.last == "done 5 ok after 7")
         // Back-off restarts when the job advances and grows while it does not.
-        #expect(sleeps.all == [.milliseconds(100), .milliseconds(100), .milliseconds(100), .milliseconds(200),
+        #expect(time.sleeps == [.milliseconds(100), .milliseconds(100), .milliseconds(100), .milliseconds(200),
                                .milliseconds(400), .milliseconds(800)])
     }
 
     @Test func unproductiveAttemptsStopAtTheLimitAndEverythingAtTheHardLimit() async throws {
         let stuck = EventLog()
-        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), sleep: { _ in })
+        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), time: ManualTime(autoAdvance: true))
             .run(jobs: AsyncJobs([6]), attempt: { _, _ -> String in throw Flaky(failureClass: .server) },
                  events: { stuck.add(describe($0)) })
         #expect(stuck.all.last == "failed 6 server after 3")
         let throttled = EventLog()
-        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), sleep: { _ in })
+        try await JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3), time: ManualTime(autoAdvance: true))
             .run(jobs: AsyncJobs([7]), attempt: { _, _ -> String in throw Flaky(failureClass: .rateLimited) },
                  events: { throttled.add(describe($0)) })
         #expect(throttled.all.last == "failed 7 rate_limited after 12")

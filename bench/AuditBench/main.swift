@@ -1,7 +1,6 @@
 import AuditStore
-import Dispatch
 import Foundation
-import Synchronization
+import SQLiteStore
 
 // make bench: how fast the audit store records, alone (no network), with the same transactions a provision
 // makes per job that needs a retry: pending insert (batched), the failed attempt, then the succeeded attempt
@@ -12,20 +11,20 @@ import Synchronization
 let placeholder = "sha256:ad1beab491c0153acd1e77807acfe4b25c32c74254a7fc02e3f71b49368230cb"
 
 /// The writes of one job.
-nonisolated func record(_ store: AuditStore, _ id: JobID) throws {
+func record(_ store: SQLiteAuditStore, _ runID: RunID, _ id: JobID) async throws {
     let now = Date()
-    try store.recordAttempt(AttemptRecord(jobID: id, number: 1, startedAt: now, durationMs: 12, outcome: .failed,
-                                          httpStatus: 503, errorCode: "UNAVAILABLE", errorClass: "server",
-                                          message: "HTTP 503 from the registry", requests: 2, bytesSent: 0,
-                                          waitMs: 180, waitReason: "backoff"))
-    let tags = ["latest", "0.1.0"].map { tag in
-        TagResult(jobID: id, tag: tag, action: .pushed, digestBefore: nil, digestAfter: placeholder, at: now)
-    }
-    try store.finishJob(id, JobCompletion(status: .succeeded, digest: placeholder, errorClass: nil, errorMessage: nil,
-                                          finishedAt: Date()),
-                        lastAttempt: AttemptRecord(jobID: id, number: 2, startedAt: now, durationMs: 9, outcome: .succeeded,
-                                                   requests: 3, bytesSent: 1200),
-                        tagResults: tags)
+    try await store.recordAttempt(AttemptRecord(runID: runID, jobID: id, number: 1, startedAt: now, durationMs: 12,
+                                                outcome: .failed, httpStatus: 503, errorCode: "UNAVAILABLE",
+                                                errorClass: "server", message: "HTTP 503 from the registry", requests: 2,
+                                                bytesSent: 0, waitMs: 180, waitReason: "backoff"))
+    let items = ["latest", "0.1.0"].map { ItemResult(item: $0, action: "pushed", digestAfter: placeholder, at: now) }
+    try await store.finishJob(JobFinish(
+        runID: runID, jobID: id,
+        completion: JobCompletion(status: .succeeded, digest: placeholder, errorClass: nil, errorMessage: nil,
+                                  finishedAt: Date()),
+        lastAttempt: AttemptRecord(runID: runID, jobID: id, number: 2, startedAt: now, durationMs: 9, outcome: .succeeded,
+                                   requests: 3, bytesSent: 1200),
+        items: items))
 }
 
 let arguments = CommandLine.arguments
@@ -34,31 +33,29 @@ guard arguments.count == 3, let jobs = Int(arguments[2]), jobs > 0 else {
     exit(2)
 }
 do {
-    let store = try AuditStore(path: arguments[1])
+    let store = try SQLiteAuditStore(path: arguments[1])
     let start = Date()
-    let runID = try store.beginRun(NewRun(command: "provision", commandLine: "stevedore provision bench.yaml",
-                                          toolVersion: "bench", host: "bench", user: "bench", inputFile: "bench.yaml",
-                                          registry: "127.0.0.1:5000", namespace: "bench", startedAt: start, pid: nil))
-    let ids = try store.insertJobs(run: runID, (1...jobs).map {
-        NewJob(seq: $0, service: "svc-\($0)", registry: "127.0.0.1:5000", repository: "bench/svc-\($0)", tags: ["latest", "0.1.0"])
+    let runID = try await store.beginRun(NewRun(command: "provision", commandLine: "stevedore provision bench.yaml",
+                                                toolVersion: "bench", host: "bench", user: "bench", inputFile: "bench.yaml",
+                                                registry: "127.0.0.1:5000", namespace: "bench", startedAt: start, pid: nil))
+    let ids = try await store.insertJobs(run: runID, (1...jobs).map {
+        NewJob(seq: $0, service: "svc-\($0)", registry: "127.0.0.1:5000", repository: "bench/svc-\($0)",
+               items: ["latest", "0.1.0"])
     })
     let writers = 8
-    let failure = Mutex<String?>(nil)
-    DispatchQueue.concurrentPerform(iterations: writers) { writer in
-        do {
-            for index in stride(from: writer, to: ids.count, by: writers) { try record(store, ids[index]) }
-        } catch {
-            failure.withLock { $0 = "\(error)" }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                for index in stride(from: writer, to: ids.count, by: writers) { try await record(store, runID, ids[index]) }
+            }
         }
+        try await group.waitForAll()
     }
-    if let message = failure.withLock({ $0 }) {
-        FileHandle.standardError.write(Data("BenchAudit: \(message)\n".utf8))
-        exit(1)
-    }
-    try store.finishRun(runID, status: .succeeded, at: Date())
+    try await store.finishRun(runID, status: .succeeded, at: Date())
     let seconds = Date().timeIntervalSince(start)
     let writes = 2 + 1 + jobs * 2
-    let verification = try store.verifyLedger()
+    let verification = try await store.verifyLedger(expectHead: nil)
+    await store.close()
     guard verification.ok else {
         FileHandle.standardError.write(Data("BenchAudit: the ledger does not verify: \(verification.problems.first!.message)\n".utf8))
         exit(1)

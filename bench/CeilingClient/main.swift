@@ -38,7 +38,7 @@ func upload(_ repository: String, _ blob: ImageBlob) async throws {
     let started = try await send(.POST, "/v2/\(repository)/blobs/uploads/")
     guard let location = started.headers.first(name: "Location") else { throw CeilingError("no Location") }
     let joined = location + (location.contains("?") ? "&" : "?") + "digest=\(blob.digest)"
-    let done = try await send(.PUT, joined, body: blob.bytes, contentType: "application/octet-stream")
+    let done = try await send(.PUT, joined, body: blob.inMemoryBytes!, contentType: "application/octet-stream")
     guard done.status == .created else { throw CeilingError("upload answered \(done.status)") }
 }
 

@@ -57,7 +57,8 @@ public struct DryRun: Sendable {
             case .kept: "would keep (holds \(outcome.before.map { String($0.description.prefix(19)) } ?? "?"))"
             default: outcome.action.rawValue
             }
-            return "\(what.padding(toLength: 26, withPad: " ", startingAt: 0)) \(name):\(outcome.tag)"
+            // Padded, never cut: the longest label (`would skip (already the placeholder)`) is 36 characters.
+            return "\(what.padding(toLength: max(26, what.count), withPad: " ", startingAt: 0)) \(name):\(outcome.tag)"
         }.joined(separator: "\n")
     }
 }

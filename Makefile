@@ -13,7 +13,9 @@ SHELL := /bin/bash
 .PHONY: deps build test demo bench check-html clean
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
-DEBIAN_PACKAGES := docker-registry skopeo apache2-utils libsqlite3-dev sqlite3
+DEBIAN_PACKAGES := docker-registry skopeo apache2-utils libsqlite3-dev sqlite3 buildah podman umoci jq curl
+# PyPI packages the tests import from python3 (oras-py: an image client independent of containers/image).
+PYTHON_MODULES := oras
 STEVEDORE := .build/debug/stevedore
 DEMO_DIR := .demo
 LOCAL_REGISTRY := bash examples/local-registry.sh
@@ -44,6 +46,12 @@ deps:
 	echo "deps: installing $${missing[*]}"; \
 	"$${sudo[@]}" apt-get update -qq; \
 	"$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$${missing[@]}"
+	@set -euo pipefail; \
+	for module in $(PYTHON_MODULES); do \
+		python3 -c "import $$module" 2>/dev/null && continue; \
+		echo "deps: pip install $$module"; \
+		python3 -m pip install -q "$$module"; \
+	done
 
 build:
 	$(SWIFT) build

@@ -7,8 +7,13 @@ import Synchronization
 
 /// An HTTP proxy in front of a real registry that injects faults, for resilience tests.
 ///
-/// Faults are drawn from a seeded generator at a given rate, so a run is reproducible; every injected
+/// Random faults are drawn from a seeded generator at a given rate, so a run is reproducible; every injected
 /// fault is counted and logged with the request it hit. Requests to the `/v2/` ping are never faulted.
+/// Targeted rules (`install`), a chunk cap and a pull budget act on chosen requests, deterministically,
+/// before the random faults; see FaultProxyRules.swift. Every request's head is recorded (`receivedRequests`).
+///
+/// Bodies: a request body up to 1 MiB (and an answer up to 1 MiB) is buffered, then forwarded; larger ones
+/// are streamed through with at most a few MiB in flight, so hundreds of MB pass without being held whole.
 public final class FaultProxy: Sendable {
     public enum Fault: String, Sendable, CaseIterable {
         /// 429 with a `Retry-After: 0` header.
@@ -27,15 +32,32 @@ public final class FaultProxy: Sendable {
         case blobUploadUnknown
         /// The answer is delayed (not a failure unless it exceeds the client's timeout).
         case delay
+        /// A rule reset the connection in the middle of the request body.
+        case resetMidBody
+        /// A rule answered with its own status (and OCI error).
+        case answered
+        /// The chunk cap answered 416 REQUESTED_RANGE_NOT_SATISFIABLE.
+        case chunkTooLarge
+        /// The pull budget was used up: 429 TOOMANYREQUESTS.
+        case pullLimitExceeded
+        /// A rule redirected the request (307) to another host.
+        case redirect
 
         /// Whether the client sees a failed request.
-        public var fails: Bool { self != .delay }
+        public var fails: Bool { self != .delay && self != .redirect }
+
+        /// The faults drawn at random by default (rule-only faults are never drawn unless listed).
+        public static let random: [Fault] = [.tooManyRequests, .tooManyRequestsHint, .unavailable, .secondaryRateLimit,
+                                             .reset, .resetAfterForward, .blobUploadUnknown]
     }
 
     public struct Injection: Sendable {
         public let fault: Fault
         public let method: String
         public let path: String
+        /// The index of the rule (in installation order) that injected it; nil for random faults,
+        /// the chunk cap and the pull budget.
+        public let rule: Int?
     }
 
     public struct Configuration: Sendable {
@@ -44,7 +66,7 @@ public final class FaultProxy: Sendable {
         public var faults: [Fault]
         public var delay: Duration
 
-        public init(rate: Double, seed: UInt64 = 1, faults: [Fault] = Fault.allCases.filter { $0 != .delay },
+        public init(rate: Double, seed: UInt64 = 1, faults: [Fault] = Fault.random,
                     delay: Duration = .milliseconds(200)) {
             self.rate = rate
             self.seed = seed
@@ -53,20 +75,29 @@ public final class FaultProxy: Sendable {
         }
     }
 
-    private struct State {
+    struct InstalledRule {
+        var rule: Rule
+        var seen = 0
+    }
+
+    struct State {
         var random: SplitMix64
         var injections: [Injection] = []
         var requests = 0
         var configuration: Configuration
         var denied: Set<String> = []
+        var rules: [InstalledRule] = []
+        var chunkCap: ChunkCap?
+        var pullBudget: PullBudget?
+        var received: [RecordedRequest] = []
     }
 
     public var port: Int { server.port }
     public var address: String { "127.0.0.1:\(port)" }
-    private let upstream: String
-    private let state: Mutex<State>
+    let upstream: String
+    let state: Mutex<State>
     private let server: LoopbackServer
-    private let client: HTTPClient
+    let client: HTTPClient
 
     /// Starts a proxy on a free loopback port forwarding to `upstream` ("127.0.0.1:PORT").
     public static func start(upstream: String, _ configuration: Configuration) async throws -> FaultProxy {
@@ -86,8 +117,10 @@ public final class FaultProxy: Sendable {
 
     /// Every fault injected so far, in order.
     public var injections: [Injection] { state.withLock { $0.injections } }
-    /// Requests seen so far (faulted or not).
+    /// Requests seen so far (faulted or not; answers to denied repositories are not counted).
     public var requestCount: Int { state.withLock { $0.requests } }
+    /// The head of every request received so far, in arrival order.
+    public var receivedRequests: [RecordedRequest] { state.withLock { $0.received } }
 
     /// Changes the fault rate from now on (0 turns faults off).
     public func setRate(_ rate: Double) { state.withLock { $0.configuration.rate = rate } }
@@ -96,58 +129,77 @@ public final class FaultProxy: Sendable {
     /// registry does for a token without write access; reads still pass. Not counted as injections.
     public func deny(repositories: Set<String>) { state.withLock { $0.denied = repositories } }
 
+    /// Adds a targeted rule; returns its index (as `Injection.rule` reports it). Rules are checked in
+    /// installation order and the first whose match is due acts; every matching rule counts the request.
+    @discardableResult
+    public func install(_ rule: Rule) -> Int {
+        state.withLock { state in
+            state.rules.append(InstalledRule(rule: rule))
+            return state.rules.count - 1
+        }
+    }
+
+    /// Removes every rule (their indexes are not reused while the proxy runs: injections keep theirs).
+    public func removeRules() {
+        state.withLock { state in
+            for index in state.rules.indices { state.rules[index].rule.match.count = 0 }
+        }
+    }
+
+    /// Sets (or with nil, removes) ghcr.io's chunk cap on PATCH bodies.
+    public func setChunkCap(_ cap: ChunkCap?) { state.withLock { $0.chunkCap = cap } }
+
+    /// Sets (or with nil, removes) a Docker Hub-style pull budget on manifest requests.
+    public func setPullBudget(_ budget: PullBudget?) { state.withLock { $0.pullBudget = budget } }
+
+    /// The pulls left in the budget.
+    public var pullBudgetRemaining: Int? { state.withLock { $0.pullBudget?.remaining } }
+
     public func stop() async {
         await server.stop()
         try? await client.shutdown()
     }
 
-    private func handle(_ connection: LoopbackServer.Connection) async {
-        try? await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let requestHead):
-                    head = requestHead
-                    body.clear()
-                case .body(var chunk):
-                    body.writeBuffer(&chunk)
-                case .end:
-                    guard let request = head else { continue }
-                    if isDenied(request) {
-                        let denied = Self.errorAnswer(request, .forbidden, "DENIED", "requested access to the resource is denied")
-                        try await outbound.write(.head(denied.0))
-                        try await outbound.write(.body(.byteBuffer(denied.1)))
-                        try await outbound.write(.end(nil))
-                        continue
-                    }
-                    let fault = draw(request)
-                    if fault == .reset {
-                        try await abort(connection.channel)
-                        return
-                    }
-                    if fault == .delay {
-                        try await Task.sleep(for: state.withLock { $0.configuration.delay })
-                    }
-                    let answer: (HTTPResponseHead, ByteBuffer)
-                    if let fault, let canned = canned(fault, request) {
-                        answer = canned
-                    } else {
-                        answer = try await forward(request, body: body)
-                    }
-                    if fault == .resetAfterForward {
-                        try await abort(connection.channel)
-                        return
-                    }
-                    try await outbound.write(.head(answer.0))
-                    if answer.1.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(answer.1))) }
-                    try await outbound.write(.end(nil))
-                }
-            }
+    // MARK: Decisions
+
+    /// What happens to a request whose body has been read (or, for a large body, its first MiB).
+    enum Decision {
+        case forward(resetAfter: Bool, extraHeaders: [(String, String)])
+        case answer(HTTPResponseHead, [UInt8])
+        case reset
+    }
+
+    /// The decision for a request the plan left to `deny` and the random faults (`.normal`, `.forwardAdding`),
+    /// or a plan's own answer.
+    func decide(_ request: HTTPRequestHead, _ plan: Plan) async throws -> Decision {
+        switch plan {
+        case .answer(let head, let body, let fault, let rule):
+            record(fault, request, rule: rule)
+            return .answer(head, body)
+        case .reset, .capped, .normal, .forwardAdding:
+            break
+        }
+        if isDenied(request) {
+            let denied = Self.answer(request, status: 403, code: "DENIED", message: "requested access to the resource is denied")
+            return .answer(denied.0, denied.1)
+        }
+        let fault = draw(request)
+        if fault == .reset { return .reset }
+        if fault == .delay { try await Task.sleep(for: state.withLock { $0.configuration.delay }) }
+        if let fault, let canned = canned(fault, request) { return .answer(canned.0, canned.1) }
+        if case .forwardAdding(let headers) = plan { return .forward(resetAfter: fault == .resetAfterForward, extraHeaders: headers) }
+        return .forward(resetAfter: fault == .resetAfterForward, extraHeaders: [])
+    }
+
+    func record(_ fault: Fault, _ request: HTTPRequestHead, rule: Int?) {
+        let path = request.uri.split(separator: "?").first.map(String.init) ?? request.uri
+        state.withLock { state in
+            state.requests += 1
+            state.injections.append(Injection(fault: fault, method: request.method.rawValue, path: path, rule: rule))
         }
     }
 
-    /// Decides whether `request` gets a fault, and which one.
+    /// Decides whether `request` gets a random fault, and which one.
     private func draw(_ request: HTTPRequestHead) -> Fault? {
         let path = request.uri.split(separator: "?").first.map(String.init) ?? request.uri
         return state.withLock { state in
@@ -159,7 +211,7 @@ public final class FaultProxy: Sendable {
             let candidates = state.configuration.faults.filter { $0 != .blobUploadUnknown || isUploadPut }
             guard !candidates.isEmpty else { return nil }
             let fault = candidates[Int(state.random.next() % UInt64(candidates.count))]
-            state.injections.append(Injection(fault: fault, method: request.method.rawValue, path: path))
+            state.injections.append(Injection(fault: fault, method: request.method.rawValue, path: path, rule: nil))
             return fault
         }
     }
@@ -170,66 +222,20 @@ public final class FaultProxy: Sendable {
         return denied.contains { request.uri.hasPrefix("/v2/\($0)/") }
     }
 
-    static func errorAnswer(_ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ code: String, _ message: String,
-                            _ extra: [(String, String)] = []) -> (HTTPResponseHead, ByteBuffer) {
-        let json = #"{"errors":[{"code":"\#(code)","message":"\#(message)"}]}"#
-        var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(json.utf8.count)")])
-        headers.add(contentsOf: extra)
-        return (HTTPResponseHead(version: request.version, status: status, headers: headers), ByteBuffer(string: json))
-    }
-
-    private func canned(_ fault: Fault, _ request: HTTPRequestHead) -> (HTTPResponseHead, ByteBuffer)? {
-        func error(_ status: HTTPResponseStatus, _ code: String, _ message: String,
-                   _ extra: [(String, String)] = []) -> (HTTPResponseHead, ByteBuffer) {
-            Self.errorAnswer(request, status, code, message, extra)
+    private func canned(_ fault: Fault, _ request: HTTPRequestHead) -> (HTTPResponseHead, [UInt8])? {
+        func error(_ status: Int, _ code: String, _ message: String, _ extra: [(String, String)] = []) -> (HTTPResponseHead, [UInt8]) {
+            Self.answer(request, status: status, code: code, message: message, headers: extra)
         }
         switch fault {
-        case .tooManyRequests: return error(.tooManyRequests, "TOOMANYREQUESTS", "rate limited", [("Retry-After", "0")])
-        case .tooManyRequestsHint:
-            return error(.tooManyRequests, "TOOMANYREQUESTS", "retry-after: 10.48ms, allowed: 2000/minute")
-        case .unavailable: return error(.serviceUnavailable, "UNAVAILABLE", "service unavailable")
-        case .secondaryRateLimit:
-            return error(.forbidden, "DENIED", "You have exceeded a secondary rate limit. Please wait a few minutes.")
-        case .blobUploadUnknown: return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
-        case .reset, .resetAfterForward, .delay: return nil
+        case .tooManyRequests: return error(429, "TOOMANYREQUESTS", "rate limited", [("Retry-After", "0")])
+        case .tooManyRequestsHint: return error(429, "TOOMANYREQUESTS", "retry-after: 10.48ms, allowed: 2000/minute")
+        case .unavailable: return error(503, "UNAVAILABLE", "service unavailable")
+        case .secondaryRateLimit: return error(403, "DENIED", "You have exceeded a secondary rate limit. Please wait a few minutes.")
+        case .blobUploadUnknown: return error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
+        case .reset, .resetAfterForward, .delay, .resetMidBody, .answered, .chunkTooLarge, .pullLimitExceeded, .redirect:
+            return nil
         }
     }
-
-    private func forward(_ request: HTTPRequestHead, body: ByteBuffer) async throws -> (HTTPResponseHead, ByteBuffer) {
-        var outgoing = HTTPClientRequest(url: "http://\(upstream)\(request.uri)")
-        outgoing.method = request.method
-        for (name, value) in request.headers where !Self.hopByHop.contains(name.lowercased()) {
-            outgoing.headers.add(name: name, value: value)
-        }
-        if body.readableBytes > 0 || request.method == .PUT || request.method == .POST || request.method == .PATCH {
-            outgoing.body = .bytes(body)
-        }
-        let response = try await client.execute(outgoing, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        var headers = HTTPHeaders()
-        for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
-            if name.lowercased() == "location" {
-                headers.add(name: name, value: value.replacingOccurrences(of: "//\(upstream)/", with: "//\(address)/"))
-            } else if name.lowercased() != "content-length" {
-                headers.add(name: name, value: value)
-            }
-        }
-        if request.method == .HEAD {
-            if let length = response.headers.first(name: "content-length") { headers.add(name: "Content-Length", value: length) }
-        } else {
-            headers.add(name: "Content-Length", value: "\(bytes.readableBytes)")
-        }
-        return (HTTPResponseHead(version: request.version, status: response.status, headers: headers), bytes)
-    }
-
-    /// Closes with a TCP reset (SO_LINGER 0) so the client sees "connection reset by peer".
-    private func abort(_ channel: Channel) async throws {
-        try? await (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
-        try? await channel.close()
-    }
-
-    private static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "host", "te", "trailer",
-                                                "upgrade", "proxy-connection", "content-length"]
 }
 
 /// A small, fast, seedable generator (SplitMix64), so fault sequences are reproducible.

@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// An HTTP/1.1 server on a free 127.0.0.1 port that hands each connection to a handler; the base of the
+/// An HTTP/1.1 server on a free loopback port (127.0.0.1 unless told) that hands each connection to a handler; the base of the
 /// in-process fixtures (`FaultProxy`, `TokenServer`).
 final class LoopbackServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -12,11 +12,11 @@ final class LoopbackServer: Sendable {
     private let channel: NIOAsyncChannel<Connection, Never>
     private let serving = Mutex<Task<Void, Never>?>(nil)
 
-    /// Binds the port; nothing is accepted until `serve` is called.
-    static func bind() async throws -> LoopbackServer {
+    /// Binds a free port on `host` (a loopback address); nothing is accepted until `serve` is called.
+    static func bind(host: String = "127.0.0.1") async throws -> LoopbackServer {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
+            .bind(host: host, port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try Connection(wrappingChannelSynchronously: child)

@@ -52,6 +52,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Maven domain: coordinates, repository layout scanner and validation, streaming checksums,
+        // maven-metadata.xml, SNAPSHOT versions, settings.xml and pom reading. No HTTP.
+        .target(name: "Maven", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Report rendering: the audit queries as 80-column tables, JSON, CSV and a self-contained HTML page.
         .target(name: "Reports", dependencies: ["AuditStore"]),
 
@@ -87,8 +93,9 @@ let package = Package(
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner"]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "Reports"]),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ImageSources", "TestSupport"]),
+        .testTarget(name: "MavenTests", dependencies: ["Maven", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Provisioning", "TestSupport", "AuditStore", "OCIRegistry",
+            "Provisioning", "TestSupport", "AuditStore", "OCIRegistry", "Maven",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],

@@ -212,6 +212,7 @@ struct LayoutWriter {
         let scan = try RepositoryScanner(root: layout.root).scan()
         let problems = ChecksumVerifier.verify(scan)
         #expect(problems.map { ($0.path as NSString).lastPathComponent } == ["greeter-1.0.0.jar.md5", "greeter-1.0.0.jar.sha1"])
+        try #require(problems.count == 2)
         let jar = MavenChecksums.of(Array("jar 1.0.0".utf8))
         #expect(problems[1].message.hasPrefix("says 0000000000000000000000000000000000000000 but greeter-1.0.0.jar has sha1 \(jar.sha1)"))
         #expect(problems[0].message.contains("not a md5 digest"))

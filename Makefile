@@ -13,7 +13,13 @@ SHELL := /bin/bash
 .PHONY: deps build test demo bench check-html clean
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
-DEBIAN_PACKAGES := docker-registry skopeo apache2-utils libsqlite3-dev sqlite3 buildah podman umoci jq curl
+# Image tests: buildah/umoci build real images, podman pulls them; jq and curl for the fixture scripts.
+IMAGE_PACKAGES := buildah podman umoci jq curl
+# Maven tests: nginx (WebDAV repository fixture), Debian's Maven with the deploy and dependency plugins
+# (junit4 is an undeclared need of the latter), and a JDK for javac/jar when none is on PATH.
+MAVEN_PACKAGES := nginx maven libmaven-deploy-plugin-java libmaven-dependency-plugin-java junit4 \
+	$(if $(shell command -v javac 2>/dev/null),,default-jdk-headless)
+DEBIAN_PACKAGES := $(strip docker-registry skopeo apache2-utils libsqlite3-dev sqlite3 $(IMAGE_PACKAGES) $(MAVEN_PACKAGES))
 # PyPI packages the tests import from python3 (oras-py: an image client independent of containers/image).
 PYTHON_MODULES := oras
 STEVEDORE := .build/debug/stevedore

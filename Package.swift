@@ -72,6 +72,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Maven domain: coordinates, repository layout scanner and validation, streaming checksums,
+        // maven-metadata.xml, SNAPSHOT versions, settings.xml and pom reading. No HTTP.
+        .target(name: "Maven", dependencies: [
+            "Checksums",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
             "Workflows", "Reports", "SQLiteStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
@@ -121,8 +128,9 @@ let package = Package(
             "Credentials", "Timekeeping", "TestSupport",
         ]),
         .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
+        .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport",
+            "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport", "Maven",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,8 +2,12 @@ import Crypto
 
 /// A hash algorithm whose lowercase hex digest names or protects content: sha256 and sha512 for OCI
 /// digests and the ledger, md5 and sha1 alongside them for Maven's checksum files.
-public enum ChecksumAlgorithm: String, Sendable, CaseIterable, Codable {
+public enum ChecksumAlgorithm: String, Sendable, CaseIterable, Codable, Comparable {
     case md5, sha1, sha256, sha512
+
+    public static func < (lhs: ChecksumAlgorithm, rhs: ChecksumAlgorithm) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
 
     /// Characters of the hex digest.
     public var hexLength: Int {

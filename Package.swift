@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // Time, injected wherever it matters: the system clock, a virtual clock for tests, one duration grammar.
@@ -43,8 +44,13 @@ let package = Package(
         .target(name: "OCI", dependencies: ["HTTPTransport", "Credentials", "Checksums", "Timekeeping",
                                             .product(name: "HTTPTypes", package: "swift-http-types")]),
 
-        // Images to push and where their bytes come from: the built-in placeholder.
-        .target(name: "ImageSources", dependencies: ["OCI", "HTTPTransport", .product(name: "NIOCore", package: "swift-nio")]),
+        // Images to push and where their bytes come from: OCI layouts, oci-archive and docker-archive files (layers
+        // gzipped with compress-nio), the built-in placeholder.
+        .target(name: "ImageSources", dependencies: [
+            "OCI", "HTTPTransport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
 
         // Generic job runner: bounded concurrency, retries, cancellation, events. Knows nothing about OCI or Maven.
         .target(name: "JobRunner", dependencies: ["Timekeeping"]),
@@ -119,6 +125,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "ImageSources", "HTTPTransport", "Credentials", "TestSupport"]),
+        .testTarget(name: "ImageSourcesTests", dependencies: ["ImageSources", "OCI", "TestSupport"]),
         .testTarget(name: "JobRunnerTests", dependencies: ["JobRunner", "Timekeeping"]),
         .testTarget(name: "AuditStoreTests", dependencies: [
             "AuditStore", "SQLiteStore", "Reports", "Checksums", "Timekeeping", "TestSupport",

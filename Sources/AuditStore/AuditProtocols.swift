@@ -36,6 +36,8 @@ public protocol RunLog: Sendable {
     func jobs(run: RunID) async throws(AuditStoreError) -> [JobRow]
     /// A repository on `registry` the log says holds `digest`, to mount its blobs from.
     func knownHolder(registry: String, digest: String) async throws(AuditStoreError) -> String?
+    /// A repository on `registry` the log says holds blob `digest` (the newest blob action on it).
+    func blobHolder(registry: String, digest: String) async throws(AuditStoreError) -> String?
     /// Counts of one run; `details: false` leaves out what needs a pass over every attempt.
     func summary(run id: RunID, details: Bool) async throws(AuditStoreError) -> RunSummary?
 }
@@ -51,6 +53,8 @@ public protocol AuditReader: Sendable {
     func failures(_ filter: ReportFilter) async throws(AuditStoreError) -> [FailureRow]
     func serviceHistory(_ service: String, _ filter: ReportFilter) async throws(AuditStoreError) -> [ServiceHistoryRow]
     func state(_ filter: ReportFilter) async throws(AuditStoreError) -> [StateRow]
+    /// Per repository, what release `version` pushed and whether the mutable tags moved to it.
+    func release(_ version: String, _ filter: ReportFilter) async throws(AuditStoreError) -> [ReleaseRow]
     func attemptList(_ filter: ReportFilter) async throws(AuditStoreError) -> [AttemptListRow]
     func limiterPauses(run: RunID) async throws(AuditStoreError) -> [PauseRow]
     func resumptions(run: RunID) async throws(AuditStoreError) -> Int

@@ -227,3 +227,30 @@ public struct AttemptListRow: Sendable, Codable, Equatable {
         self.waitReason = waitReason
     }
 }
+
+/// What one release version did to one repository (`report release V`): the digest its version tag got, and which
+/// mutable tags (`latest`) moved to it. `status` is `released`, or the state of the newest job that did not get there.
+public struct ReleaseRow: Sendable, Codable, Equatable {
+    public var service: String
+    public var registry: String
+    public var repository: String
+    public var version: String
+    public var status: String
+    public var digest: String?
+    public var source: String?
+    public var moved: [String]
+    public var errorClass: String?
+    public var runID: RunID
+    public var jobID: JobID
+
+    public init(service: String, registry: String, repository: String, version: String, status: String,
+                digest: String?, source: String?, moved: [String], errorClass: String?, runID: RunID, jobID: JobID) {
+        (self.service, self.registry, self.repository, self.version, self.status) = (service, registry, repository, version, status)
+        (self.digest, self.source, self.moved, self.errorClass, self.runID, self.jobID) = (digest, source, moved, errorClass, runID, jobID)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case service, registry, repository, version, status, digest, source, moved
+        case errorClass = "error_class", runID = "run_id", jobID = "job_id"
+    }
+}

@@ -35,6 +35,9 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var retryWaitMs: Int = 0
     public var requests: Int = 0
     public var bytesSent: Int = 0
+    /// Blob bytes uploaded, and blob bytes that did not need to be (mounted from another repository, or present).
+    public var bytesUploaded: Int64 = 0
+    public var bytesMounted: Int64 = 0
     public var attemptLatencyP50Ms: Int?
     public var attemptLatencyP95Ms: Int?
     public var attemptLatencyMaxMs: Int?
@@ -49,7 +52,7 @@ public struct RunSummary: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case retries, jobsByErrorClass = "jobs_by_error_class", attemptsByErrorClass = "attempts_by_error_class"
         case rateLimitPauses = "rate_limit_pauses", rateLimitWaitMs = "rate_limit_wait_ms", retryWaitMs = "retry_wait_ms"
-        case requests, bytesSent = "bytes_sent", attemptLatencyP50Ms = "attempt_latency_p50_ms"
+        case requests, bytesSent = "bytes_sent", bytesUploaded = "bytes_uploaded", bytesMounted = "bytes_mounted", attemptLatencyP50Ms = "attempt_latency_p50_ms"
         case attemptLatencyP95Ms = "attempt_latency_p95_ms", attemptLatencyMaxMs = "attempt_latency_max_ms"
         case wallMs = "wall_ms", auditWriteMs = "audit_write_ms", auditCPUMs = "audit_cpu_ms", ledgerRunHead = "ledger_run_head"
         case runID = "run_id", status, command
@@ -90,6 +93,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
         try container.encode(retryWaitMs, forKey: .retryWaitMs)
         try container.encode(requests, forKey: .requests)
         try container.encode(bytesSent, forKey: .bytesSent)
+        try container.encode(bytesUploaded, forKey: .bytesUploaded)
+        try container.encode(bytesMounted, forKey: .bytesMounted)
         try container.encode(attemptLatencyP50Ms, forKey: .attemptLatencyP50Ms)
         try container.encode(attemptLatencyP95Ms, forKey: .attemptLatencyP95Ms)
         try container.encode(attemptLatencyMaxMs, forKey: .attemptLatencyMaxMs)

@@ -13,8 +13,12 @@ public final class RequestMeter: Sendable {
     }
 
     private let counts = Mutex(Counts())
+    /// A meter that is charged with everything this one is (an attempt's, for one blob's meter).
+    public let parent: RequestMeter?
 
-    public init() {}
+    public init(parent: RequestMeter? = nil) {
+        self.parent = parent
+    }
 
     public var snapshot: Counts { counts.withLock { $0 } }
     public var requests: Int { snapshot.requests }
@@ -23,14 +27,17 @@ public final class RequestMeter: Sendable {
 
     func countRequest(bytes: Int64) {
         counts.withLock { $0.requests += 1; $0.bytesSent += bytes }
+        parent?.countRequest(bytes: bytes)
     }
 
     func countSent(_ bytes: Int) {
         counts.withLock { $0.bytesSent += Int64(bytes) }
+        parent?.countSent(bytes)
     }
 
     func countReceived(_ bytes: Int) {
         counts.withLock { $0.bytesReceived += Int64(bytes) }
+        parent?.countReceived(bytes)
     }
 }
 

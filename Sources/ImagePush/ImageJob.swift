@@ -1,3 +1,4 @@
+import ImageSources
 import OCI
 import Synchronization
 
@@ -20,6 +21,41 @@ public enum TagAction: String, Sendable, Codable, CaseIterable {
     case different
     /// A dry run would push it.
     case planned
+    /// A mutable tag (`latest`) that held another image now holds this one.
+    case moved
+}
+
+/// What a tag may be changed into.
+public enum TagPolicy: Sendable, Equatable {
+    /// A placeholder tag: another image on it is left alone (recorded as `kept`, the job not failed).
+    case placeholder
+    /// A release version: another image on it is a `conflict` that fails the job (versions are immutable).
+    case immutable
+    /// A moving tag such as `latest`: another image on it is replaced, and the digest before is recorded.
+    case mutable
+}
+
+/// What one attempt did with one blob.
+public struct BlobAction: Sendable, Equatable {
+    public enum Kind: String, Sendable { case uploaded, mounted, present }
+
+    public let digest: Digest
+    public let size: Int64
+    public let mediaType: String
+    public let kind: Kind
+    /// Body bytes this blob's requests sent.
+    public let bytesSent: Int64
+    public let durationMs: Int
+}
+
+/// A manifest a job put into its repository.
+public struct PushedManifest: Sendable, Equatable {
+    public let digest: Digest
+    public let mediaType: String
+    public let platform: String?
+    /// The tags it was put under (empty: by digest, as an index's child).
+    public let tags: [String]
+    public let size: Int
 }
 
 /// What happened to one tag of a job.
@@ -44,12 +80,23 @@ public struct TagOutcome: Sendable, Equatable {
 public struct ImageJob: Sendable {
     public let repository: RepositoryName
     public let tags: [Tag]
+    /// What the tags should hold.
+    public let artifact: ImageArtifact
+    /// What a tag may become; tags in `mutableTags` are `.mutable` whatever this says.
+    public let policy: TagPolicy
+    public let mutableTags: Set<String>
     public let progress = JobProgress()
 
-    public init(repository: RepositoryName, tags: [Tag]) {
+    public init(repository: RepositoryName, tags: [Tag], artifact: ImageArtifact, policy: TagPolicy = .placeholder,
+                mutableTags: Set<String> = []) {
         self.repository = repository
         self.tags = tags
+        self.artifact = artifact
+        self.policy = policy
+        self.mutableTags = mutableTags
     }
+
+    public func policy(for tag: Tag) -> TagPolicy { mutableTags.contains(tag.value) ? .mutable : policy }
 }
 
 /// Blobs known to be in the repository and tags already settled, shared by a job's attempts.
@@ -59,6 +106,11 @@ public final class JobProgress: Sendable {
         var outcomes: [String: TagOutcome] = [:]
         /// Manifest PUTs sent whose answer was lost, with what the tag held before.
         var manifestsSent: [String: Digest?] = [:]
+        /// Child manifests already in the repository (pushed by digest).
+        var children: Set<Digest> = []
+        var pushed: [PushedManifest] = []
+        /// Blob actions of the attempt in progress.
+        var blobActions: [BlobAction] = []
     }
 
     private let state = Mutex(State())
@@ -76,6 +128,19 @@ public final class JobProgress: Sendable {
 
     /// What `tag` held before a manifest PUT this job sent, if it sent one: `.some(nil)` means absent.
     func manifestSent(_ tag: Tag) -> Digest?? { state.withLock { $0.manifestsSent[tag.value] } }
+
+    func hasChild(_ digest: Digest) -> Bool { state.withLock { $0.children.contains(digest) } }
+    func addChild(_ digest: Digest) { state.withLock { _ = $0.children.insert(digest) } }
+    func pushedManifest(_ manifest: PushedManifest) { state.withLock { $0.pushed.append(manifest) } }
+    func blob(_ action: BlobAction) { state.withLock { $0.blobActions.append(action) } }
+
+    /// The blob actions recorded since the last call (one attempt's).
+    public func takeBlobActions() -> [BlobAction] {
+        state.withLock { state in defer { state.blobActions = [] }; return state.blobActions }
+    }
+
+    /// Every manifest the job put, children first.
+    public var pushedManifests: [PushedManifest] { state.withLock { $0.pushed } }
 
     /// Settled tags, in the order of `tags`.
     public func outcomes(in tags: [Tag]) -> [TagOutcome] {

@@ -1,97 +1,212 @@
+import HTTPTransport
 import ImageSources
+import JobRunner
 import OCI
+import Timekeeping
 
-/// Pushes one image to a repository's tags with the fewest requests the protocol allows.
+/// Pushes an image or index to a repository's tags with the fewest requests the protocol allows.
 ///
-/// Per job: one tags list (or one HEAD for a single tag) to learn what the tags hold; for each
-/// blob, a cross-repository mount when a source is known, else an upload; one manifest PUT per
-/// tag. A tag that already holds the image is skipped; a tag that holds another image is kept
-/// unless `force` is set.
+/// Per job: one tags list (or one HEAD for a single tag) to learn what the tags hold; for each blob, a mount when
+/// some repository of the run (or the audit log) holds it, else one upload per registry (``BlobCoordinator``),
+/// a few blobs at a time; an index's children by digest; then one manifest PUT per tag. What a tag may become is the
+/// job's ``TagPolicy``. Progress is kept in the job across attempts, so a retry resumes where the last one stopped.
 public struct ImagePusher: Sendable {
     let client: RegistryClient
-    let image: Image
     let force: Bool
-    let sources: MountSources
+    let blobs: BlobCoordinator
+    let mode: UploadMode
+    let time: any TimeSource
+    /// Told about blob bytes as they are sent (for progress).
+    let onBytes: @Sendable (Int64) -> Void
 
-    public init(client: RegistryClient, image: Image, force: Bool, sources: MountSources) {
+    /// Blobs of one job pushed at the same time (when one of them is larger than ``smallBlob``).
+    static let blobConcurrency = 3
+    /// Blobs at most this large go in one PUT whatever the mode (two requests instead of three).
+    static let smallBlob: Int64 = 1 << 20
+
+    public init(client: RegistryClient, force: Bool, blobs: BlobCoordinator,
+                mode: UploadMode = .streamed, time: any TimeSource = SystemTime(),
+                onBytes: @escaping @Sendable (Int64) -> Void = { _ in }) {
         self.client = client
-        self.image = image
         self.force = force
-        self.sources = sources
+        self.blobs = blobs
+        self.mode = mode
+        self.time = time
+        self.onBytes = onBytes
     }
 
-    /// Pushes what is missing; progress is kept in `job.progress` so a retry resumes.
+    /// Pushes what is missing.
     public func push(_ job: ImageJob) async throws -> [TagOutcome] {
-        let source = await sources.source(for: job.repository)
-        try await client.authorize(repository: job.repository, push: true, mountSources: source.map { [$0] } ?? [])
+        let artifact = job.artifact
+        let sources = await mountSources(for: job.repository, artifact: artifact)
+        try await client.authorize(repository: job.repository, push: true, mountSources: sources)
         let pending = job.tags.filter { job.progress.outcome(for: $0) == nil }
-        var toPush: [(tag: Tag, before: Digest?)] = []
+        var toPush: [(tag: Tag, before: Digest?, action: TagAction)] = []
         var repositoryExists = true
         if !pending.isEmpty {
             let current = try await currentDigests(job.repository, tags: pending)
             repositoryExists = current.repositoryExists
             for tag in pending {
                 let digest = current.digests[tag.value] ?? nil
-                if digest == image.manifestDigest, let before = job.progress.manifestSent(tag) {
+                if digest == artifact.manifestDigest, let before = job.progress.manifestSent(tag) {
                     // An earlier attempt's PUT landed but its answer was lost (reset, timeout).
-                    job.progress.record(TagOutcome(tag: tag, action: before == nil ? .pushed : .overwritten,
+                    job.progress.record(TagOutcome(tag: tag, action: Self.action(before: before, policy: job.policy(for: tag)),
                                                    before: before, after: digest))
                     continue
                 }
-                switch decide(digest) {
-                case .push(let before): toPush.append((tag, before))
+                switch try decide(digest, tag: tag, policy: job.policy(for: tag), artifact: artifact) {
+                case .push(let before, let action): toPush.append((tag, before, action))
                 case .settled(let action, let digest):
                     job.progress.record(TagOutcome(tag: tag, action: action, before: digest, after: digest))
                 }
             }
         }
-        if !toPush.isEmpty {
-            for blob in image.blobs where !job.progress.hasBlob(blob.digest) {
-                _ = try await client.pushBlob(repository: job.repository, digest: blob.digest, size: blob.size,
-                                              content: blob.content.body(), mountFrom: source,
-                                              checkExists: source == nil && repositoryExists)
-                job.progress.addBlob(blob.digest)
-            }
-            for (tag, before) in toPush {
-                job.progress.sendingManifest(tag, before: job.progress.manifestSent(tag) ?? before)
-                let digest = try await client.putManifest(repository: job.repository, reference: tag.value,
-                                                          bytes: image.manifest, mediaType: image.manifestMediaType)
-                job.progress.record(TagOutcome(tag: tag, action: before == nil ? .pushed : .overwritten,
-                                               before: before, after: digest))
-            }
+        guard !toPush.isEmpty else { return job.progress.outcomes(in: job.tags) }
+        let complete = await blobs.hasManifest(artifact.manifestDigest, in: job.repository)
+        if !complete { try await pushBlobs(job, artifact: artifact, checkExists: repositoryExists) }
+        for manifest in artifact.manifestsInPushOrder.dropLast() where !complete && !job.progress.hasChild(manifest.digest) {
+            _ = try await client.putManifest(repository: job.repository, reference: manifest.digest.description,
+                                             bytes: manifest.bytes, mediaType: manifest.mediaType)
+            job.progress.addChild(manifest.digest)
+            job.progress.pushedManifest(PushedManifest(digest: manifest.digest, mediaType: manifest.mediaType,
+                                                       platform: manifest.platform?.description, tags: [],
+                                                       size: manifest.bytes.count))
         }
-        let outcomes = job.progress.outcomes(in: job.tags)
-        if outcomes.contains(where: { $0.after == image.manifestDigest }) {
-            await sources.add(job.repository)
+        for (tag, before, action) in toPush {
+            job.progress.sendingManifest(tag, before: job.progress.manifestSent(tag) ?? before)
+            let digest = try await client.putManifest(repository: job.repository, reference: tag.value,
+                                                      bytes: artifact.manifest, mediaType: artifact.manifestMediaType)
+            job.progress.record(TagOutcome(tag: tag, action: action, before: before, after: digest))
         }
-        return outcomes
+        await blobs.holds(manifest: artifact.manifestDigest, in: job.repository)
+        let tagged = toPush.map(\.tag.value)
+        job.progress.pushedManifest(PushedManifest(digest: artifact.manifestDigest, mediaType: artifact.manifestMediaType,
+                                                   platform: nil, tags: tagged, size: artifact.manifest.count))
+        return job.progress.outcomes(in: job.tags)
     }
 
     /// What a push would do, without writing anything.
     public func plan(_ job: ImageJob) async throws -> [TagOutcome] {
+        let artifact = job.artifact
         let current = try await currentDigests(job.repository, tags: job.tags)
         return job.tags.map { tag in
             let digest = current.digests[tag.value] ?? nil
-            switch decide(digest) {
-            case .push: return TagOutcome(tag: tag, action: .planned, before: digest, after: image.manifestDigest)
+            switch (try? decide(digest, tag: tag, policy: job.policy(for: tag), artifact: artifact))
+                ?? .settled(.kept, digest ?? artifact.manifestDigest) {
+            case .push: return TagOutcome(tag: tag, action: .planned, before: digest, after: artifact.manifestDigest)
             case .settled(let action, _): return TagOutcome(tag: tag, action: action, before: digest, after: digest)
             }
         }
     }
 
     private enum Decision {
-        case push(before: Digest?)
+        case push(before: Digest?, action: TagAction)
         case settled(TagAction, Digest)
     }
 
-    private func decide(_ current: Digest?) -> Decision {
-        guard let current else { return .push(before: nil) }
-        if current == image.manifestDigest { return .settled(.skipped, current) }
-        return force ? .push(before: current) : .settled(.kept, current)
+    private func decide(_ current: Digest?, tag: Tag, policy: TagPolicy, artifact: ImageArtifact) throws -> Decision {
+        guard let current else { return .push(before: nil, action: .pushed) }
+        if current == artifact.manifestDigest { return .settled(.skipped, current) }
+        if force { return .push(before: current, action: .overwritten) }
+        switch policy {
+        case .placeholder: return .settled(.kept, current)
+        case .mutable: return .push(before: current, action: .moved)
+        case .immutable:
+            throw JobFailure(failureClass: .conflict, message: "tag \(tag) already holds \(current.short), not "
+                             + "\(artifact.manifestDigest.short): release tags are immutable; publish a new version, "
+                             + "or pass --force to overwrite it")
+        }
     }
 
-    /// The digest each tag holds now (nil: absent). With several tags one tags-list request
-    /// answers for all of them, and only tags that exist need a HEAD.
+    static func action(before: Digest?, policy: TagPolicy) -> TagAction {
+        guard before != nil else { return .pushed }
+        return policy == .mutable ? .moved : .overwritten
+    }
+
+    /// The repositories this job may mount from (for the one token request that covers them).
+    private func mountSources(for repository: RepositoryName, artifact: ImageArtifact) async -> [RepositoryName] {
+        var sources: [RepositoryName] = []
+        for blob in artifact.blobs {
+            for source in await blobs.sources(of: blob.digest, excluding: repository) where !sources.contains(source) {
+                sources.append(source)
+            }
+        }
+        return sources
+    }
+
+    /// Every blob the job still needs, a few at a time.
+    private func pushBlobs(_ job: ImageJob, artifact: ImageArtifact, checkExists: Bool) async throws {
+        let needed = artifact.blobs.filter { !job.progress.hasBlob($0.digest) }
+        // Small blobs (a placeholder's) go one after the other: parallel requests save nothing there, and one
+        // fault then fails exactly one attempt.
+        let concurrency = needed.contains { $0.size > Self.smallBlob } ? Self.blobConcurrency : 1
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for blob in needed {
+                if running >= concurrency {
+                    try await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask { try await self.pushBlob(blob, job, checkExists: checkExists) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func pushBlob(_ blob: ImageBlob, _ job: ImageJob, checkExists: Bool) async throws {
+        let plan = await blobs.plan(blob.digest, for: job.repository)
+        if plan == .present {
+            job.progress.addBlob(blob.digest)
+            return
+        }
+        let meter = RequestMeter(parent: RequestMeter.current)
+        let started = time.monotonic
+        let onBytes = self.onBytes
+        let body = blob.content.body().observing { onBytes(Int64($0.readableBytes)) }
+        let content = blob.content
+        let range: @Sendable (Int64, Int64) -> HTTPBody = { offset, length in
+            content.body(offset: offset, length: length).observing { onBytes(Int64($0.readableBytes)) }
+        }
+        let mode = blob.size <= Self.smallBlob ? UploadMode.monolithic : self.mode
+        let result: BlobPushResult
+        do {
+            result = try await RequestMeter.$current.withValue(meter) {
+                switch plan {
+                case .present:
+                    return .alreadyPresent
+                case .mount(let source):
+                    return try await client.pushBlob(repository: job.repository, digest: blob.digest, size: blob.size,
+                                                     content: body, mountFrom: source, checkExists: false, mode: mode,
+                                                     range: range)
+                case .transfer(let source):
+                    return try await client.pushBlob(repository: job.repository, digest: blob.digest, size: blob.size,
+                                                     content: body, mountFrom: source,
+                                                     checkExists: source == nil && checkExists, mode: mode,
+                                                     range: range)
+                }
+            }
+        } catch {
+            if case .transfer = plan { await blobs.finished(blob.digest, in: job.repository, success: false) }
+            throw error
+        }
+        if case .transfer = plan {
+            await blobs.finished(blob.digest, in: job.repository, success: true)
+        } else {
+            await blobs.holds(blob.digest, in: job.repository)
+        }
+        job.progress.addBlob(blob.digest)
+        let kind: BlobAction.Kind = switch result {
+        case .alreadyPresent: .present
+        case .mounted: .mounted
+        case .uploaded: .uploaded
+        }
+        job.progress.blob(BlobAction(digest: blob.digest, size: blob.size, mediaType: blob.mediaType, kind: kind,
+                                     bytesSent: meter.bytesSent, durationMs: (time.monotonic - started).milliseconds))
+    }
+
+    /// The digest each tag holds now (nil: absent). With several tags one tags-list request answers for all of
+    /// them, and only tags that exist need a HEAD.
     func currentDigests(_ repository: RepositoryName, tags: [Tag]) async throws
         -> (digests: [String: Digest?], repositoryExists: Bool) {
         var existing = tags

@@ -5,11 +5,9 @@ import OCI
 /// Read-only check of a job's tags: present, and the placeholder or another image.
 public struct ImageVerifier: Sendable {
     let client: RegistryClient
-    let image: Image
 
-    public init(client: RegistryClient, image: Image) {
+    public init(client: RegistryClient) {
         self.client = client
-        self.image = image
     }
 
     /// Records one outcome per tag; throws `not_found` when a tag is missing.
@@ -19,7 +17,7 @@ public struct ImageVerifier: Sendable {
             let digest = try await client.manifestDescriptor(repository: job.repository, reference: tag.value)?.digest
             let action: TagAction = switch digest {
             case nil: .missing
-            case image.manifestDigest?: .verified
+            case job.artifact.manifestDigest?: .verified
             default: .different
             }
             job.progress.record(TagOutcome(tag: tag, action: action, before: digest, after: digest))

@@ -13,7 +13,9 @@ extension RegistryError: JobFailureConvertible {
             let hint = RetryAfter.parse(header: retryAfterHeader, now: now)
                 ?? details.lazy.compactMap { RetryAfter.hint(inMessage: $0.message) }.first
             let failureClass = Self.classify(status: status, code: code, details: details, operation: operation)
-            return JobFailure(failureClass: failureClass, message: message, httpStatus: status, errorCode: code,
+            let remedy = Self.chunkTooLarge(status: status, details: details, operation: operation)
+                ? "; the registry caps upload chunks (ghcr.io: 4 MiB): push with --upload-mode chunked --chunk-size 4MiB" : ""
+            return JobFailure(failureClass: failureClass, message: message + remedy, httpStatus: status, errorCode: code,
                               retryAfter: hint)
         case .transport:
             return JobFailure(failureClass: isCancellation ? .cancelled : .network, message: message)
@@ -24,6 +26,13 @@ extension RegistryError: JobFailureConvertible {
         case .invalidResponse:
             return JobFailure(failureClass: .server, message: message)
         }
+    }
+
+    /// ghcr.io's answer to a PATCH over its chunk limit: 416 "... exceeds the maximum permissible limit of 4.00MiB"
+    /// (the same request fails again: not retried).
+    static func chunkTooLarge(status: Int, details: [RegistryErrorDetail], operation: String) -> Bool {
+        status == 416 && operation.hasPrefix("PATCH blob")
+            && details.contains { ($0.message ?? "").lowercased().contains("too large") }
     }
 
     /// The class of an HTTP error answer.
@@ -39,7 +48,7 @@ extension RegistryError: JobFailureConvertible {
         case 403: return text.contains("rate limit") ? .rateLimited : .denied
         case 404:
             return operation.hasPrefix("PUT blob") || operation.hasPrefix("PATCH blob") ? .uploadSessionLost : .notFound
-        case 416: return .uploadSessionLost
+        case 416: return chunkTooLarge(status: status, details: details, operation: operation) ? .invalid : .uploadSessionLost
         case 400, 405, 409, 411, 413, 415, 422: return .invalid
         case 408: return .network
         default: return status >= 500 ? .server : .invalid

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import NIOCore
+import OCI
 
 /// Where a blob's bytes are read from when it is uploaded: memory, or a region of a file read in chunks
 /// (never whole into memory).
@@ -19,6 +20,16 @@ public enum BlobContent: Sendable {
             return .bytes(bytes)
         case let .file(path, offset, length):
             return .stream(length: .known(length)) { FileChunks(path: path, offset: offset, length: length).chunks() }
+        }
+    }
+
+    /// `length` bytes from `offset` of the content (one chunk of a chunked upload), read directly from the file.
+    public func body(offset: Int64, length: Int64) -> HTTPBody {
+        switch self {
+        case .bytes(let bytes):
+            return .bytes(bytes[Int(offset)..<Int(offset + length)])
+        case let .file(path, start, _):
+            return .stream(length: .known(length)) { FileChunks(path: path, offset: start + offset, length: length).chunks() }
         }
     }
 }
@@ -59,6 +70,35 @@ struct FileChunks: Sendable {
                 position += Int64(read)
                 return buffer
             }
+        }
+    }
+}
+
+extension BlobContent {
+    /// The sha256 digest and length of the content, read once in chunks (the input check before a push).
+    func digest() throws(ImageSourceError) -> (digest: Digest, size: Int64) {
+        switch self {
+        case .bytes(let bytes):
+            return (Digest.sha256(bytes), Int64(bytes.count))
+        case let .file(path, offset, length):
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageSourceError(path, "cannot be read") }
+            defer { try? handle.close() }
+            var digester = Digester()
+            do {
+                try handle.seek(toOffset: UInt64(offset))
+                var left = length
+                while left > 0 {
+                    let chunk = try handle.read(upToCount: Int(min(left, 1 << 20))) ?? Data()
+                    guard !chunk.isEmpty else { throw ImageSourceError(path, "ended early (truncated?)") }
+                    chunk.withUnsafeBytes { digester.update($0) }
+                    left -= Int64(chunk.count)
+                }
+            } catch let error as ImageSourceError {
+                throw error
+            } catch {
+                throw ImageSourceError(path, "cannot be read")
+            }
+            return (digester.finalize(), length)
         }
     }
 }

@@ -51,13 +51,17 @@ public struct Image: Sendable, Equatable {
     public let manifestDigest: Digest
     public let config: ImageBlob
     public let layers: [ImageBlob]
+    /// The config's labels (`config.Labels`), e.g. `org.opencontainers.image.source`.
+    public let labels: [String: String]
 
-    public init(manifest: [UInt8], manifestMediaType: String, config: ImageBlob, layers: [ImageBlob]) {
+    public init(manifest: [UInt8], manifestMediaType: String, config: ImageBlob, layers: [ImageBlob],
+                labels: [String: String] = [:]) {
         self.manifest = manifest
         self.manifestMediaType = manifestMediaType
         self.manifestDigest = Digest.sha256(manifest)
         self.config = config
         self.layers = layers
+        self.labels = labels
     }
 
     /// Every blob the manifest references, config first.

@@ -39,13 +39,15 @@ public struct FailureClass: Hashable, Sendable, RawRepresentable, CustomStringCo
     public static let conflict = FailureClass("conflict", retryable: false)
     /// The run was interrupted before the job finished.
     public static let cancelled = FailureClass("cancelled", retryable: false)
+    /// Held back on purpose: a release's mutable tags wait until every version tag of the release is pushed.
+    public static let held = FailureClass("held", retryable: false)
     /// A bug or an unexpected answer: not retried, reported with its message.
     public static let `internal` = FailureClass("internal", retryable: false)
 
     /// Every class, in documentation order.
     public static let all: [FailureClass] = [
         .rateLimited, .server, .network, .uploadSessionLost, .authFailed, .denied,
-        .notFound, .invalid, .conflict, .cancelled, .internal,
+        .notFound, .invalid, .conflict, .cancelled, .held, .internal,
     ]
 
     private static let retryableNames: Set<String> = ["rate_limited", "server", "network", "upload_session_lost"]

@@ -20,6 +20,8 @@ public enum Remedies {
             "the registry rejected the name, tag or manifest: fix it in the services file, then run stevedore provision"
         case "conflict":
             "the tag holds another image: pass --force to overwrite it, or choose another tag"
+        case "held":
+            "the release's mutable tags (latest) were held back because a version tag failed: run stevedore retry; it completes the version tags and then moves them"
         case "cancelled":
             "the run stopped before the job finished: run stevedore resume"
         default:

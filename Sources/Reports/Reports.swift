@@ -101,6 +101,25 @@ public enum Reports {
         ], rows: cells)
     }
 
+    /// `report release V`: per service, the digest the version tag got and the tags that moved to it.
+    public static func release(_ rows: [ReleaseRow]) -> ReportTable {
+        ReportTable(columns: [
+            .init("service"), .init("registry"), .init("repository"),
+            .init("reference", title: "REPOSITORY:VERSION", maxWidth: 60, flexible: true),
+            .init("status", maxWidth: 10),
+            .init("digest", title: "DIGEST", maxWidth: 19, display: .shortDigest),
+            .init("moved", title: "MOVED", maxWidth: 20),
+            .init("error_class", title: "CLASS", maxWidth: 14),
+            .init("source"),
+            .init("run_id", title: "RUN", maxWidth: 6),
+            .init("job_id"),
+        ], rows: rows.map { row in
+            [.text(row.service), .text(row.registry), .text(row.repository), .text("\(row.repository):\(row.version)"),
+             .text(row.status), .text(row.digest), .list(row.moved),
+             .text(row.errorClass), .text(row.source), .int(Int(row.runID)), .int(Int(row.jobID))]
+        })
+    }
+
     public static func state(_ rows: [StateRow]) -> ReportTable {
         ReportTable(columns: [
             .init("registry"), .init("repository"), .init("tag"),

@@ -28,6 +28,7 @@ public enum SummaryText {
             ("rate limited", "\(s.rateLimitPauses) pauses, \(seconds(s.rateLimitWaitMs)) waited"),
             ("retry waits", seconds(s.retryWaitMs)),
             ("requests", "\(s.requests) (\(s.bytesSent) bytes sent)"),
+            ("blob bytes", "\(s.bytesUploaded) uploaded, \(s.bytesMounted) saved by mounts or already present"),
             ("latency", [s.attemptLatencyP50Ms, s.attemptLatencyP95Ms, s.attemptLatencyMaxMs].contains(nil) ? "-"
                 : "p50 \(s.attemptLatencyP50Ms!) ms, p95 \(s.attemptLatencyP95Ms!) ms, max \(s.attemptLatencyMaxMs!) ms"),
             ("wall time", s.wallMs.map(seconds) ?? "-"),

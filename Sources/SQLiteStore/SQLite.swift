@@ -25,6 +25,7 @@ final class Connection {
     let path: String
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    private var closed = false
 
     init(path: String, readOnly: Bool) throws(AuditStoreError) {
         self.path = path
@@ -41,8 +42,16 @@ final class Connection {
         sqlite3_extended_result_codes(handle, 1)
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finalizes the statements and closes the handle (the last writer's close checkpoints and removes the WAL).
+    /// Called when the store's thread ends, so a process that exits with the store still referenced leaves a clean
+    /// database; the connection is not used afterwards.
+    func close() {
+        guard !closed else { return }
+        closed = true
         for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
         sqlite3_close_v2(handle)
     }
 

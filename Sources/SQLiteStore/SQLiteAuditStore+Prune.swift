@@ -39,6 +39,8 @@ extension SQLiteAuditStore {
                         "DELETE FROM limiter_pauses WHERE run_id = ?",
                         "DELETE FROM run_resumptions WHERE run_id = ?",
                         "DELETE FROM item_results WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?)",
+                        "DELETE FROM blob_actions WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?)",
+                        "DELETE FROM job_manifests WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?)",
                         "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE run_id = ?)",
                         "DELETE FROM jobs WHERE run_id = ?",
                         "DELETE FROM runs WHERE id = ?",

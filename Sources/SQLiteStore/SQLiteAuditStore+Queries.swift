@@ -24,7 +24,7 @@ extension SQLiteAuditStore {
 
     static let jobColumns = """
         id, run_id, seq, kind, service, registry, repository, coalesce(target, registry || '/' || repository), items,
-        status, attempts, error_class, error_message, digest, started_at, finished_at, duration_ms
+        status, attempts, error_class, error_message, digest, started_at, finished_at, duration_ms, source, source_digest
         """
 
     static func jobRow(_ row: Row) -> JobRow {
@@ -33,7 +33,8 @@ extension SQLiteAuditStore {
                items: JSONList.decode(row.text(8)), status: JobStatus(rawValue: row.text(9)) ?? .failed,
                attempts: Int(row.int(10)), errorClass: row.optionalText(11), errorMessage: row.optionalText(12),
                digest: row.optionalText(13), startedAt: row.optionalText(14), finishedAt: row.optionalText(15),
-               durationMs: row.optionalInt(16).map { Int($0) })
+               durationMs: row.optionalInt(16).map { Int($0) }, source: row.optionalText(17),
+               sourceDigest: row.optionalText(18))
     }
 
     public func latestRunID() async throws(AuditStoreError) -> RunID? {
@@ -135,6 +136,15 @@ extension SQLiteAuditStore {
         }
     }
 
+    public func blobHolder(registry: String, digest: String) async throws(AuditStoreError) -> String? {
+        try await read { connection throws(AuditStoreError) in
+            try connection.query("""
+                SELECT j.repository FROM blob_actions b JOIN jobs j ON j.id = b.job_id
+                WHERE b.digest = ? AND j.registry = ? ORDER BY b.id DESC LIMIT 1
+                """, [.text(digest), .text(registry)]) { $0.text(0) }.first
+        }
+    }
+
     public func resumptions(run: RunID) async throws(AuditStoreError) -> Int {
         try await read { connection throws(AuditStoreError) in
             try connection.query("SELECT count(*) FROM run_resumptions WHERE run_id = ?", [.int(run)]) { Int($0.int(0)) }.first ?? 0
@@ -182,6 +192,13 @@ extension SQLiteAuditStore {
             summary.attemptLatencyP95Ms = durations[(durations.count - 1) * 95 / 100]
             summary.attemptLatencyMaxMs = durations.last
         }
+        let blobs = try connection.query("""
+            SELECT coalesce(sum(CASE WHEN b.action = 'uploaded' THEN b.size END), 0),
+                   coalesce(sum(CASE WHEN b.action <> 'uploaded' THEN b.size END), 0)
+            FROM jobs j JOIN blob_actions b ON b.job_id = j.id WHERE j.run_id = ?
+            """, [id]) { (Int64($0.int(0)), Int64($0.int(1))) }.first ?? (0, 0)
+        summary.bytesUploaded = blobs.0
+        summary.bytesMounted = blobs.1
         let pauses = try connection.query("SELECT count(*), coalesce(sum(duration_ms), 0) FROM limiter_pauses WHERE run_id = ?",
                                           [id]) { (Int($0.int(0)), Int($0.int(1))) }.first ?? (0, 0)
         summary.rateLimitPauses = pauses.0

@@ -36,13 +36,15 @@ extension SQLiteAuditStore {
             var ids: [JobID] = []
             ids.reserveCapacity(jobs.count)
             let sql = """
-                INSERT INTO jobs (run_id, seq, kind, service, registry, repository, target, items, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') \(ledger.returning(.jobs))
+                INSERT INTO jobs (run_id, seq, kind, service, registry, repository, target, items, source, source_digest,
+                                  status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') \(ledger.returning(.jobs))
                 """
             for job in jobs {
                 let rows = try ledger.write(.jobs, runID: run, sql, [
                     .int(run), .int(job.seq), .text(job.kind.rawValue), .text(job.service), .text(job.registry),
-                    .text(job.repository), .text(job.target), .text(JSONList.encode(job.items))])
+                    .text(job.repository), .text(job.target), .text(JSONList.encode(job.items)), .text(job.source),
+                    .text(job.sourceDigest)])
                 ids.append(rows.first?.id ?? 0)
             }
             return ids
@@ -59,7 +61,7 @@ extension SQLiteAuditStore {
     /// first recorded attempt started.
     static func insertAttempt(_ attempt: AttemptRecord, _ ledger: LedgerWriter) throws(AuditStoreError) {
         let started = Timestamp.string(attempt.startedAt)
-        try ledger.write(.attempts, runID: attempt.runID, """
+        let inserted = try ledger.write(.attempts, runID: attempt.runID, """
             INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
                                   error_class, message, requests, bytes_sent, wait_ms, wait_reason)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \(ledger.returning(.attempts))
@@ -67,6 +69,18 @@ extension SQLiteAuditStore {
                   .int(attempt.durationMs), .text(attempt.outcome.rawValue), .int(attempt.httpStatus),
                   .text(attempt.errorCode), .text(attempt.errorClass), .text(attempt.message),
                   .int(attempt.requests), .int(attempt.bytesSent), .int(attempt.waitMs), .text(attempt.waitReason)])
+        if let attemptID = inserted.first?.id, !attempt.blobs.isEmpty {
+            let sql = """
+                INSERT INTO blob_actions (attempt_id, job_id, digest, size, media_type, action, bytes_sent, duration_ms,
+                                          recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \(ledger.returning(.blobActions))
+                """
+            for blob in attempt.blobs {
+                try ledger.write(.blobActions, runID: attempt.runID, sql, [
+                    .int(attemptID), .int(attempt.jobID), .text(blob.digest), .int(blob.size), .text(blob.mediaType),
+                    .text(blob.action), .int(blob.bytesSent), .int(blob.durationMs), .text(Timestamp.string(blob.at))])
+            }
+        }
         try ledger.write(.jobs, """
             UPDATE jobs SET attempts = max(attempts, ?), started_at = coalesce(started_at, ?),
                 status = CASE status WHEN 'pending' THEN 'running' ELSE status END
@@ -99,6 +113,15 @@ extension SQLiteAuditStore {
             try ledger.write(.itemResults, runID: finish.runID, sql, [
                 .int(finish.jobID), .text(item.item), .text(item.action), .text(item.digestBefore), .text(item.digestAfter),
                 .int(item.size), .text(item.detail), .text(Timestamp.string(item.at))])
+        }
+        let manifestSQL = """
+            INSERT INTO job_manifests (job_id, digest, media_type, platform, tags, size, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) \(ledger.returning(.jobManifests))
+            """
+        for manifest in finish.manifests {
+            try ledger.write(.jobManifests, runID: finish.runID, manifestSQL, [
+                .int(finish.jobID), .text(manifest.digest), .text(manifest.mediaType), .text(manifest.platform),
+                .text(JSONList.encode(manifest.tags)), .int(manifest.size), .text(Timestamp.string(manifest.at))])
         }
         let completion = finish.completion
         let finished = Timestamp.string(completion.finishedAt)

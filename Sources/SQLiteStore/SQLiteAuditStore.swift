@@ -156,14 +156,14 @@ public final class SQLiteAuditStore: RunLog, AuditReader, AuditMaintenance, @unc
         switch table {
         case .runs: "t.id"
         case .jobs, .runResumptions, .limiterPauses: "t.run_id"
-        case .attempts, .itemResults: "coalesce(j.run_id, 0)"
+        case .attempts, .itemResults, .jobManifests, .blobActions: "coalesce(j.run_id, 0)"
         case .prunedRuns: "0"
         }
     }
 
     /// The join that gives ``runIDExpression(_:)`` its job.
     static func runJoin(_ table: AuditedTable) -> String {
-        table == .attempts || table == .itemResults ? "LEFT JOIN jobs j ON j.id = t.job_id" : ""
+        [.attempts, .itemResults, .jobManifests, .blobActions].contains(table) ? "LEFT JOIN jobs j ON j.id = t.job_id" : ""
     }
 }
 

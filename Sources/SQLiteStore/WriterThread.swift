@@ -85,6 +85,12 @@ final class WriterThread: @unchecked Sendable {
                 }
             }
             condition.lock()
+            if finished {
+                condition.unlock()
+                let path = connection.path
+                continuation.resume(returning: .failure(AuditStoreError(.cannotOpen, path: path, message: "the audit store is closed")))
+                return
+            }
             reads.append(work)
             condition.signal()
             condition.unlock()
@@ -155,6 +161,7 @@ final class WriterThread: @unchecked Sendable {
             if !batch.isEmpty { commit(batch) }
             for read in queuedReads { read(connection) }
         }
+        connection.close()
         condition.lock()
         finished = true
         condition.broadcast()

@@ -68,8 +68,10 @@ final class Console: ProgressSink {
 extension Console {
     func emit(_ event: ProgressEvent) {
         switch event {
-        case .runStarted(let total):
-            beginRun(total: total)
+        case let .runStarted(total, bytes):
+            beginRun(total: total, bytes: bytes)
+        case .bytesSent(let count):
+            if showsStatusLine { Self.terminal.withLock { $0.status?.sent(count) } }
         case .jobStarted(let job):
             if showsStatusLine { Self.terminal.withLock { $0.status?.jobStarted(at: .now) } }
             json("job_started", ["run_id": job.runID, "job_id": job.jobID, "service": job.service,
@@ -111,7 +113,7 @@ extension Console {
         json("job_finished", [
             "run_id": job.runID, "job_id": job.jobID, "service": job.service, "repository": job.target,
             "target": job.target, "status": job.status.rawValue, "error_class": job.errorClass,
-            "error_message": job.errorMessage, "digest": job.digest,
+            "error_message": job.errorMessage, "digest": job.digest, "bytes_sent": job.bytesSent,
             "tags": job.items.map { ["tag": $0.item, "action": $0.action, "digest": $0.digest as Any] },
         ])
         guard style == .lines else { return }
@@ -155,9 +157,9 @@ extension Console {
 // MARK: The status line
 
 extension Console {
-    /// A run of `total` jobs begins: on a terminal, draws the status line and redraws it every 200 ms until
-    /// `endRun()`.
-    func beginRun(total: Int) {
+    /// A run of `total` jobs (and up to `bytes` content bytes) begins: on a terminal, draws the status line and
+    /// redraws it every 200 ms until `endRun()`.
+    func beginRun(total: Int, bytes: Int64 = 0) {
         guard showsStatusLine else { return }
         let ticker = Task {
             while true {
@@ -167,7 +169,7 @@ extension Console {
         }
         let previous = Self.terminal.withLock { terminal in
             let previous = terminal.ticker
-            terminal.status = StatusLine(total: total)
+            terminal.status = StatusLine(total: total, bytes: bytes)
             terminal.ticker = ticker
             Self.above(terminal.status, "", to: .out)
             return previous

@@ -33,6 +33,9 @@ enum EntryPoint {
         case .failure(let error as ServicesFileError):
             console.error(error.description)
             exit(ExitStatus.usage.rawValue)
+        case .failure(WorkflowError.input(let error)):
+            console.error(error.description)
+            exit(ExitStatus.usage.rawValue)
         case .failure(let error):
             let (status, message) = ExitStatus.of(error)
             console.error("error: \(message)")
@@ -74,7 +77,7 @@ struct Stevedore: ParsableCommand {
             130 interrupted.
             """,
         version: RunEnvironment.toolVersion,
-        subcommands: [ProvisionCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, ReportCommand.self,
+        subcommands: [ProvisionCommand.self, PushCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, ReportCommand.self,
                       AuditCommand.self, PruneCommand.self, LoginCommand.self]
     )
 }

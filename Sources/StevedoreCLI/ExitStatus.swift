@@ -33,6 +33,7 @@ enum ExitStatus: Int32, Sendable {
             switch error {
             case .usage(let message): (.usage, message)
             case .unavailable(let message): (.registryUnavailable, message)
+            case .input(let error): (.usage, error.description)
             case .audit(let error): (.auditDatabase, error.description)
             }
         case let error as ServicesFileError: (.usage, error.description)

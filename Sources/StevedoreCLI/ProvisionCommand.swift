@@ -15,6 +15,7 @@ struct ProvisionCommand: StevedoreCommand {
     var file: String
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var images: ImageOptions
     @OptionGroup var database: DatabaseOptions
 
     @Flag(help: "Overwrite tags that hold another image.")
@@ -27,12 +28,14 @@ struct ProvisionCommand: StevedoreCommand {
         let (services, access) = try registry.resolve(file: file)
         var options = registry.options
         options.force = force
-        let context = registry.context(registry.console)
+        images.apply(to: &options)
+        let context = registry.context(registry.console), catalog = images.catalog
         if dryRun {
-            return ExitStatus(try await DryRun(context: context).plan(services, access: access, options: options))
+            return ExitStatus(try await DryRun(context: context, catalog: catalog).plan(services, access: access, options: options))
         }
         return try await database.withLog { log in
-            ExitStatus(try await Provisioner(log: log, context: context).provision(services, access: access, options: options))
+            ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                .provision(services, access: access, options: options))
         }
     }
 }
@@ -40,21 +43,27 @@ struct ProvisionCommand: StevedoreCommand {
 struct VerifyCommand: StevedoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check, read-only, that every service:tag exists and whether it holds the placeholder.",
-        discussion: "Works with read-only credentials. Exit 1 when a tag is missing."
+        abstract: "Check, read-only, that every service:tag exists and whether it holds its image (the placeholder, or its image:).",
+        discussion: "Works with read-only credentials. Exit 1 when a tag is missing. With --version, checks that release's tag."
     )
 
     @Argument(help: "The services file (YAML).")
     var file: String
 
+    @Option(help: ArgumentHelp("Check this release's version tag instead of the file's tags.", valueName: "version"))
+    var version: String?
+
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var images: ImageOptions
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (services, access) = try registry.resolve(file: file)
-        let context = registry.context(registry.console), options = registry.options
+        let context = registry.context(registry.console), options = registry.options, version = self.version
+        let catalog = images.catalog
         return try await database.withLog { log in
-            ExitStatus(try await Provisioner(log: log, context: context).verify(services, access: access, options: options))
+            ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                .verify(services, version: version, access: access, options: options))
         }
     }
 }

@@ -40,6 +40,7 @@ struct RetryCommand: StevedoreCommand {
     var services: [String] = []
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var images: ImageOptions
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -51,11 +52,14 @@ struct RetryCommand: StevedoreCommand {
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (run, classes, services, registry) = (self.run, Set(self.classes), Set(self.services), self.registry)
-        return try await database.withLog { log in
+        var options = registry.options
+        images.apply(to: &options)
+        let catalog = images.catalog
+        return try await database.withLog { [options] log in
             let original = try await recordedRun(run, in: log, what: "retry", selector: RunSelector(excludingCommands: ["verify"]))
             let access = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
-            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console))
-                .retry(original, classes: classes, services: services, access: access, options: registry.options))
+            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console), catalog: catalog)
+                .retry(original, classes: classes, services: services, access: access, options: options))
         }
     }
 }
@@ -74,11 +78,15 @@ struct ResumeCommand: StevedoreCommand {
     var run: Int64?
 
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var images: ImageOptions
     @OptionGroup var database: DatabaseOptions
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (run, registry) = (self.run, self.registry)
-        return try await database.withLog { log in
+        var options = registry.options
+        images.apply(to: &options)
+        let catalog = images.catalog
+        return try await database.withLog { [options] log in
             let target = try await recordedRun(run, in: log, what: "resume",
                                                selector: RunSelector(statuses: [.died, .interrupted]))
             switch target.status {
@@ -91,8 +99,8 @@ struct ResumeCommand: StevedoreCommand {
                                    + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
             }
             let access = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
-            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console))
-                .resume(target, access: access, options: registry.options))
+            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console), catalog: catalog)
+                .resume(target, access: access, options: options))
         }
     }
 }

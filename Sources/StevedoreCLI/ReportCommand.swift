@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Answer audit questions from the audit database (table, json or csv).",
-        subcommands: [SummaryReport.self, RunsReport.self, FailuresReport.self, ServiceReport.self, StateReport.self,
+        subcommands: [SummaryReport.self, RunsReport.self, FailuresReport.self, ServiceReport.self, StateReport.self, ReleaseReport.self,
                       AttemptsReport.self, HTMLReportCommand.self]
     )
 }
@@ -158,6 +158,27 @@ struct AttemptsReport: StevedoreCommand {
                                                                "class", "limit"]))
         }
         console.output(output.render(Reports.attempts(rows), empty: "no attempts"))
+        return .success
+    }
+}
+
+struct ReleaseReport: StevedoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "What release VERSION pushed, per service: the digest its version tag got and whether latest moved to it."
+    )
+
+    @Argument(help: "The release version (the tag `stevedore push --version` wrote).")
+    var version: String
+
+    @OptionGroup var output: ReportOutputOptions
+    @OptionGroup var filters: ReportFilterOptions
+
+    mutating func execute(console: Console) async throws -> ExitStatus {
+        let filter = try filters.filter(allowing: ["registry", "namespace", "service"], command: "release")
+        let version = self.version
+        let rows = try await output.database.withReader { try await $0.release(version, filter) }
+        console.output(output.render(Reports.release(rows), empty: "no service was released as \(version)"))
         return .success
     }
 }

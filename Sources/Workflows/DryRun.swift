@@ -8,21 +8,31 @@ import OCI
 /// Writes nothing to the registry and nothing to the audit log.
 public struct DryRun: Sendable {
     let context: WorkflowContext
-    let image: Image
+    let catalog: ImageCatalog
 
-    public init(context: WorkflowContext, image: Image = PlaceholderImage.image) {
+    public init(context: WorkflowContext, catalog: ImageCatalog = ImageCatalog()) {
         self.context = context
-        self.image = image
+        self.catalog = catalog
     }
 
-    public func plan(_ file: ServicesFile, access: RegistryAccess, options: RunOptions) async throws(WorkflowError) -> RunOutcome {
+    /// The plan of `provision`, or with `release`, of `push` (its version tag immutable, its mutable tags moving).
+    public func plan(_ file: ServicesFile, release: ReleaseSettings? = nil, access: RegistryAccess,
+                     options: RunOptions) async throws(WorkflowError) -> RunOutcome {
         let progress = context.progress, time = context.time
+        let images: [ImageCatalog.Entry]
+        do { images = try catalog.load(file) } catch { throw .input(error) }
         do {
             return try await context.withClient(access, options) { client in
                 try await context.preflight(client, access)
-                let pusher = ImagePusher(client: client, image: image, force: options.force,
-                                         sources: MountSources(fromHistory: nil))
-                let jobs = file.services.map { ImageJob(repository: $0.repository, tags: $0.tags) }
+                let pusher = ImagePusher(client: client, force: options.force, blobs: BlobCoordinator(), time: time)
+                let jobs = zip(file.services, images).map { service, image in
+                    guard let release else {
+                        return ImageJob(repository: service.repository, tags: service.tags, artifact: image.artifact)
+                    }
+                    let tags = ([release.version] + release.mutableTags).compactMap { try? Tag(validating: $0) }
+                    return ImageJob(repository: service.repository, tags: tags, artifact: image.artifact, policy: .immutable,
+                                    mutableTags: Set(release.mutableTags))
+                }
                 let failures = FailureTally()
                 let runner = JobRunner(concurrency: options.concurrency,
                                        retry: RetryPolicy(maxAttempts: options.maxAttempts), time: time)
@@ -54,6 +64,7 @@ public struct DryRun: Sendable {
             case .planned where outcome.before != nil: "would overwrite (--force)"
             case .planned: "would push"
             case .skipped: "would skip (already the placeholder)"
+            case .planned where outcome.before != nil: "would move"
             case .kept: "would keep (holds \(outcome.before.map { String($0.description.prefix(19)) } ?? "?"))"
             default: outcome.action.rawValue
             }

@@ -6,12 +6,7 @@ import OCI
 
 /// Image jobs (push or check of an image on a repository's tags) as the workflow layer records them.
 public struct ImageKind: JobKindHandler {
-    /// The digest a job is expected to leave on its tags (the image pushed or checked).
-    public let expected: Digest
-
-    public init(expected: Digest) {
-        self.expected = expected
-    }
+    public init() {}
 
     public var kind: JobKind { .ociImage }
 
@@ -23,7 +18,8 @@ public struct ImageKind: JobKindHandler {
     }
 
     public func completion(of payload: ImageJob, output: [TagOutcome], at: Date) -> JobCompletion {
-        let changed = output.contains { $0.action == .pushed || $0.action == .overwritten }
+        let expected = payload.artifact.manifestDigest
+        let changed = output.contains { [.pushed, .overwritten, .moved].contains($0.action) }
         let checked = output.contains { $0.action == .verified || $0.action == .different }
         let kept = output.filter { $0.action == .kept }
         let holds = output.contains { $0.after == expected }
@@ -35,6 +31,22 @@ public struct ImageKind: JobKindHandler {
 
     public func advancement(of payload: ImageJob) -> Int { payload.progress.advancement }
 
+    public func takeBlobActions(of payload: ImageJob, at: Date) -> [BlobActionRecord] {
+        payload.progress.takeBlobActions().map { blob in
+            BlobActionRecord(digest: blob.digest.description, size: blob.size, mediaType: blob.mediaType,
+                             action: blob.kind.rawValue, bytesSent: blob.bytesSent, durationMs: blob.durationMs, at: at)
+        }
+    }
+
+    public func manifests(of payload: ImageJob, at: Date) -> [ManifestRecord] {
+        payload.progress.pushedManifests.map { manifest in
+            ManifestRecord(digest: manifest.digest.description, mediaType: manifest.mediaType,
+                           platform: manifest.platform, tags: manifest.tags, size: manifest.size, at: at)
+        }
+    }
+
+    public func bytes(of payload: ImageJob) -> Int64 { payload.artifact.totalBlobBytes }
+
     public func line(target: String, output: [TagOutcome], attempts: Int) -> String {
         var groups: [(TagAction, [String])] = []
         for outcome in output {
@@ -44,7 +56,7 @@ public struct ImageKind: JobKindHandler {
                 groups.append((outcome.action, [outcome.tag.value]))
             }
         }
-        let status = groups.contains { $0.0 == .pushed || $0.0 == .overwritten } ? "pushed"
+        let status = groups.contains { [.pushed, .overwritten, .moved].contains($0.0) } ? "pushed"
             : groups.contains { $0.0 == .missing } ? "missing"
             : groups.contains { $0.0 == .verified || $0.0 == .different } ? "ok" : "skipped"
         let detail = groups.map { "\($0.0.rawValue): \($0.1.joined(separator: ","))" }.joined(separator: "; ")

@@ -3,8 +3,10 @@ import AuditStore
 /// What a run tells whoever shows its progress (the CLI's console: lines, a status line, or JSON lines).
 /// Typed, so every style renders the same facts and the JSON keys are fixed in one place.
 public enum ProgressEvent: Sendable {
-    /// A run of `total` jobs begins.
-    case runStarted(total: Int)
+    /// A run of `total` jobs begins, which may send up to `bytes` bytes of content.
+    case runStarted(total: Int, bytes: Int64)
+    /// Content bytes sent (blob and file bodies), as they go.
+    case bytesSent(Int64)
     case jobStarted(JobStarted)
     case attemptFailed(AttemptFailed)
     /// The rate limiter paused every worker.
@@ -65,6 +67,8 @@ public enum ProgressEvent: Sendable {
         public var items: [(item: String, action: String, digest: String?)]
         /// The human line for this job (`pushed    ghcr.io/org/api  pushed: latest`).
         public var line: String
+        /// Request body bytes the job's attempts sent.
+        public var bytesSent: Int64
     }
 
     public struct RunFinished: Sendable {

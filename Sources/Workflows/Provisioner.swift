@@ -5,17 +5,17 @@ import ImageSources
 import JobRunner
 import OCI
 
-/// Runs `provision`, `verify`, `retry` and `resume` for images: records the run and its jobs, fans the jobs out,
-/// and closes the run with a status derived from all its jobs.
+/// Runs the image workflows — `provision`, `push` (a release), `verify`, `retry`, `resume` — on one
+/// ``ImageRunExecutor``: records the run and its jobs before anything is sent, then pushes or checks phase by phase.
 public struct Provisioner: Sendable {
     let log: any RunLog
     let context: WorkflowContext
-    let image: Image
+    let catalog: ImageCatalog
 
-    public init(log: any RunLog, context: WorkflowContext, image: Image = PlaceholderImage.image) {
+    public init(log: any RunLog, context: WorkflowContext, catalog: ImageCatalog = ImageCatalog()) {
         self.log = log
         self.context = context
-        self.image = image
+        self.catalog = catalog
     }
 
     /// What a run works on, however it was chosen.
@@ -25,27 +25,63 @@ public struct Provisioner: Sendable {
         var inputSHA256: String?
         var namespace: String?
         var parentRunID: RunID?
-        var jobs: [NewJob]
+        var release: ReleaseSettings?
+        var jobs: [PlannedImageJob]
     }
 
-    /// Pushes the image to every service's tags.
+    /// Pushes each service's image (its `image:`, else the placeholder) to its tags; a tag holding another image is
+    /// kept unless `--force`.
     public func provision(_ file: ServicesFile, access: RegistryAccess, options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let plan = Plan(command: "provision", inputFile: file.path, inputSHA256: file.sha256.description,
-                        namespace: file.namespace, jobs: Self.newJobs(file, registry: access.registry))
-        let (runID, jobs) = try await start(plan, access: access, options: options)
-        return try await execute(runID, jobs, access: access, options: options, push: true)
+        let images = try loadImages(file)
+        let jobs = zip(file.services, images).enumerated().map { index, pair in
+            PlannedImageJob(new: Self.newJob(index + 1, pair.0, access, tags: pair.0.tags.map(\.value), source: pair.1),
+                            artifact: pair.1.artifact, policy: .placeholder, mutableTags: [], phase: 0)
+        }
+        return try await start(Plan(command: "provision", inputFile: file.path, inputSHA256: file.sha256.description,
+                                    namespace: file.namespace, jobs: jobs), access: access, options: options, push: true)
     }
 
-    /// Checks, read-only, that every service's tags exist; notes whether each holds the image.
-    public func verify(_ file: ServicesFile, access: RegistryAccess, options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let plan = Plan(command: "verify", inputFile: file.path, inputSHA256: file.sha256.description,
-                        namespace: file.namespace, jobs: Self.newJobs(file, registry: access.registry))
-        let (runID, jobs) = try await start(plan, access: access, options: options)
-        return try await execute(runID, jobs, access: access, options: options, push: false)
+    /// Checks, read-only, that every service's tags exist; notes whether each holds its image. With a release
+    /// `version`, checks that tag instead of the file's.
+    public func verify(_ file: ServicesFile, version: String? = nil, access: RegistryAccess,
+                       options: RunOptions) async throws(WorkflowError) -> RunOutcome {
+        let images = try loadImages(file)
+        let jobs = zip(file.services, images).enumerated().map { index, pair in
+            PlannedImageJob(new: Self.newJob(index + 1, pair.0, access, tags: version.map { [$0] } ?? pair.0.tags.map(\.value),
+                                             source: pair.1),
+                            artifact: pair.1.artifact, policy: .placeholder, mutableTags: [], phase: 0)
+        }
+        return try await start(Plan(command: "verify", inputFile: file.path, inputSHA256: file.sha256.description,
+                                    namespace: file.namespace, jobs: jobs), access: access, options: options, push: false)
     }
 
-    /// A new run, linked to `original`, with only the jobs of `original` that failed (optionally only those of the
-    /// given classes or services). Jobs that succeeded are never touched.
+    /// A release: every service's image to `:VERSION` (immutable), and the mutable tags moved as `release.moment`
+    /// says (after all version tags by default, so a half-failed release never moves `latest`).
+    public func release(_ file: ServicesFile, _ release: ReleaseSettings, access: RegistryAccess,
+                        options: RunOptions) async throws(WorkflowError) -> RunOutcome {
+        let images = try loadImages(file)
+        var jobs: [PlannedImageJob] = []
+        let mutable = Set(release.mutableTags)
+        for (service, image) in zip(file.services, images) {
+            let versionTags = release.moment == .each ? [release.version] + release.mutableTags : [release.version]
+            jobs.append(PlannedImageJob(new: Self.newJob(jobs.count + 1, service, access, tags: versionTags, source: image),
+                                        artifact: image.artifact, policy: .immutable,
+                                        mutableTags: release.moment == .each ? mutable : [], phase: 0))
+        }
+        if release.moment == .afterAll && !mutable.isEmpty {
+            for (service, image) in zip(file.services, images) {
+                jobs.append(PlannedImageJob(new: Self.newJob(jobs.count + 1, service, access, tags: release.mutableTags,
+                                                             source: image),
+                                            artifact: image.artifact, policy: .mutable, mutableTags: mutable, phase: 1))
+            }
+        }
+        return try await start(Plan(command: "push", inputFile: file.path, inputSHA256: file.sha256.description,
+                                    namespace: file.namespace, release: release, jobs: jobs),
+                               access: access, options: options, push: true)
+    }
+
+    /// A new run, linked to `original`, with only its failed jobs (optionally of the given classes or services),
+    /// in the original's phases. Jobs that succeeded are never touched.
     public func retry(_ original: RunRow, classes: Set<String>, services: Set<String>, access: RegistryAccess,
                       options: RunOptions) async throws(WorkflowError) -> RunOutcome {
         let failed = try await audited { try await log.jobs(run: original.id) }.filter { job in
@@ -57,148 +93,145 @@ public struct Provisioner: Sendable {
                                         + (classes.isEmpty && services.isEmpty ? "" : " matching the filters")))
             return .succeeded
         }
-        let plan = Plan(command: "retry", inputFile: original.inputFile, inputSHA256: original.inputSHA256,
-                        namespace: original.namespace, parentRunID: original.id,
-                        jobs: failed.enumerated().map { index, job in
-                            NewJob(seq: index + 1, service: job.service, registry: access.registry.description,
-                                   repository: job.repository, items: job.items)
-                        })
-        let (runID, jobs) = try await start(plan, access: access, options: options)
-        return try await execute(runID, jobs, access: access, options: options, push: true)
+        let release = RecordedOptions.release(original.options)
+        let again = continuing(original)
+        var jobs: [PlannedImageJob] = []
+        for job in failed {
+            var planned = try again.recorded(job, release: release, command: original.command)
+            planned.new.seq = jobs.count + 1
+            planned.new.registry = access.registry.description
+            planned.new.target = "\(access.registry)/\(job.repository)"
+            jobs.append(planned)
+        }
+        return try await again.start(Plan(command: "retry", inputFile: original.inputFile,
+                                          inputSHA256: original.inputSHA256, namespace: original.namespace,
+                                          parentRunID: original.id, release: release, jobs: jobs),
+                                     access: access, options: options, push: original.command != "verify")
     }
 
     /// Finishes a run that died or was interrupted: its unfinished jobs (pending, running, cancelled) are reconciled
     /// with the registry (a tag already holding the image counts as done) and completed in the same run.
     public func resume(_ run: RunRow, access: RegistryAccess, options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let unfinished = try await audited { try await log.jobs(run: run.id) }
-            .filter { [.pending, .running, .cancelled].contains($0.status) }
+        let rows = try await audited { try await log.jobs(run: run.id) }
+        let unfinished = rows.filter { [.pending, .running, .cancelled].contains($0.status) }
+        let release = RecordedOptions.release(run.options)
+        let again = continuing(run)
+        let planned = try unfinished.map { row throws(WorkflowError) in
+            try again.recorded(row, release: release, command: run.command)
+        }
         let environment = context.environment
         try await audited {
             try await log.reopenRun(run.id, commandLine: environment.commandLine, pid: environment.pid,
                                     at: context.time.wallClock)
         }
-        let jobs = try unfinished.map { row throws(WorkflowError) in
-            try workItem(runID: run.id, id: row.id, seq: row.seq, service: row.service, registry: access.registry,
-                         repository: row.repository, tags: row.items, priorAttempts: row.attempts)
+        context.progress.emit(.line("resuming run \(run.id): \(planned.count) unfinished jobs"))
+        // A release's mutable tags move only if every version tag of the run is there: a version job that failed
+        // before the run stopped holds them back too.
+        let versionFailed = rows.contains { row in
+            row.status == .failed && !(release.map { Set(row.items).isSubset(of: Set($0.mutableTags)) } ?? true)
         }
-        context.progress.emit(.line("resuming run \(run.id): \(jobs.count) unfinished jobs"))
-        return try await execute(run.id, jobs, access: access, options: options, push: run.command != "verify")
+        var items: [(WorkItem<ImageJob>, Int)] = []
+        for (row, plan) in zip(unfinished, planned) {
+            items.append((try workItem(runID: run.id, id: row.id, plan, priorAttempts: row.attempts), plan.phase))
+        }
+        return try await ImageRunExecutor(log: log, context: context)
+            .execute(run.id, phases: Self.phases(items), access: access, options: options, push: run.command != "verify",
+                     holdLaterPhases: versionFailed)
     }
 
-    private static func newJobs(_ file: ServicesFile, registry: RegistryHost) -> [NewJob] {
-        file.services.enumerated().map { index, service in
-            NewJob(seq: index + 1, service: service.name, registry: registry.description,
-                   repository: service.repository.value, items: service.tags.map(\.value))
-        }
+    // MARK: Planning
+
+    /// This provisioner with the platform filter the recorded run applied (its sources are read the same way).
+    private func continuing(_ run: RunRow) -> Provisioner {
+        var catalog = self.catalog
+        catalog.platforms = RecordedOptions.platforms(run.options).compactMap(Platform.init(parsing:))
+        return Provisioner(log: log, context: context, catalog: catalog)
     }
 
-    private func workItem(runID: RunID, id: JobID, seq: Int, service: String, registry: RegistryHost, repository: String,
-                          tags: [String], priorAttempts: Int = 0) throws(WorkflowError) -> WorkItem<ImageJob> {
-        do {
-            let name = try RepositoryName(validating: repository)
-            let job = ImageJob(repository: name, tags: try tags.map { text throws(ReferenceError) in try Tag(validating: text) })
-            return WorkItem(runID: runID, id: id, seq: seq, service: service, target: "\(registry)/\(name)",
-                            priorAttempts: priorAttempts, payload: job)
-        } catch {
-            throw .usage("the audit log names an invalid job (\(error.message)); it cannot be continued")
+    private func loadImages(_ file: ServicesFile) throws(WorkflowError) -> [ImageCatalog.Entry] {
+        let images: [ImageCatalog.Entry]
+        do { images = try catalog.load(file) } catch { throw .input(error) }
+        // One warning per distinct image, naming the services that use it.
+        var unlabelled: [(source: String, services: [String])] = []
+        for (service, source) in ImageCatalog.unlabelled(file, images) {
+            if let index = unlabelled.firstIndex(where: { $0.source == source }) {
+                unlabelled[index].services.append(service)
+            } else {
+                unlabelled.append((source, [service]))
+            }
         }
+        for (source, services) in unlabelled {
+            let who = services.count == 1 ? "service '\(services[0])'"
+                : "\(services.count) services (\(services.prefix(3).joined(separator: ", "))\(services.count > 3 ? ", ..." : ""))"
+            context.progress.emit(.warning("warning: \(source) (\(who)) has no org.opencontainers.image.source label: ghcr.io "
+                                           + "will not link its package to a repository (stevedore does not rewrite a real "
+                                           + "image: that would change its digest)"))
+        }
+        return images
     }
 
-    /// Records the run and all its jobs (pending) before anything is sent.
-    private func start(_ plan: Plan, access: RegistryAccess, options: RunOptions) async throws(WorkflowError)
-        -> (RunID, [WorkItem<ImageJob>]) {
+    static func newJob(_ seq: Int, _ service: ServicesFile.Service, _ access: RegistryAccess, tags: [String],
+                       source: ImageCatalog.Entry) -> NewJob {
+        NewJob(seq: seq, service: service.name, registry: access.registry.description, repository: service.repository.value,
+               items: tags, source: source.source, sourceDigest: source.artifact.manifestDigest.description)
+    }
+
+    /// A recorded job as it is run again: its image loaded from its recorded source (which must still be what the
+    /// run pushed), its tag policy from the run's command and release settings.
+    private func recorded(_ row: JobRow, release: ReleaseSettings?, command: String) throws(WorkflowError) -> PlannedImageJob {
+        let source = row.source ?? ImageCatalog.placeholderPrefix
+        let entry: ImageCatalog.Entry
+        do { entry = try catalog.load(source: source) } catch {
+            throw .usage("run \(row.runID) job \(row.service): its image source cannot be read: \(error)")
+        }
+        if let expected = row.sourceDigest, expected != entry.artifact.manifestDigest.description {
+            throw .usage("run \(row.runID) job \(row.service): its source \(source) now holds \(entry.artifact.manifestDigest), "
+                         + "not the \(expected) the run pushed; push the new image in a new run")
+        }
+        let mutable = Set(release?.mutableTags ?? [])
+        let onlyMutable = release != nil && !row.items.isEmpty && Set(row.items).isSubset(of: mutable)
+        let policy: TagPolicy = release == nil ? .placeholder : onlyMutable ? .mutable : .immutable
+        return PlannedImageJob(new: NewJob(seq: row.seq, service: row.service, registry: row.registry,
+                                           repository: row.repository, target: row.target, items: row.items,
+                                           source: source, sourceDigest: row.sourceDigest),
+                               artifact: entry.artifact, policy: policy, mutableTags: release == nil ? [] : mutable,
+                               phase: onlyMutable && release?.moment == .afterAll ? 1 : 0)
+    }
+
+    /// Records the run and all its jobs (pending) before anything is sent, then runs them.
+    private func start(_ plan: Plan, access: RegistryAccess, options: RunOptions, push: Bool) async throws(WorkflowError) -> RunOutcome {
         let environment = context.environment
         let run = NewRun(command: plan.command, commandLine: environment.commandLine, toolVersion: RunEnvironment.toolVersion,
                          host: environment.host, user: environment.user, inputFile: plan.inputFile,
                          inputSHA256: plan.inputSHA256, registry: access.registry.description, namespace: plan.namespace,
-                         options: Self.optionsJSON(options, access: access), parentRunID: plan.parentRunID,
-                         startedAt: context.time.wallClock, pid: environment.pid)
+                         options: RecordedOptions.json(options, access: access, release: plan.release,
+                                                       platforms: catalog.platforms.map(\.description)),
+                         parentRunID: plan.parentRunID, startedAt: context.time.wallClock, pid: environment.pid)
         let runID = try await audited { try await log.beginRun(run) }
-        let ids = try await audited { try await log.insertJobs(run: runID, plan.jobs) }
-        let jobs = try zip(ids, plan.jobs).map { id, job throws(WorkflowError) in
-            try workItem(runID: runID, id: id, seq: job.seq, service: job.service, registry: access.registry,
-                         repository: job.repository, tags: job.items)
+        let ids = try await audited { try await log.insertJobs(run: runID, plan.jobs.map(\.new)) }
+        let items = try zip(ids, plan.jobs).map { id, job throws(WorkflowError) in
+            (try workItem(runID: runID, id: id, job), job.phase)
         }
-        return (runID, jobs)
+        return try await ImageRunExecutor(log: log, context: context)
+            .execute(runID, phases: Self.phases(items), access: access, options: options, push: push)
     }
 
-    /// Runs the jobs of a recorded run and closes the run with a status derived from all its jobs.
-    private func execute(_ runID: RunID, _ jobs: [WorkItem<ImageJob>], access: RegistryAccess, options: RunOptions,
-                         push: Bool) async throws(WorkflowError) -> RunOutcome {
-        let handler = ImageKind(expected: image.manifestDigest)
-        let recorder = RunRecorder(log: log, runID: runID, handler: handler, progress: context.progress,
-                                   time: context.time, host: access.registry.description)
-        let closer = RunCloser(log: log, context: context)
-        context.progress.emit(.runStarted(total: jobs.count))
-        let outcome: RunOutcome
+    static func phases(_ items: [(WorkItem<ImageJob>, Int)]) -> [[WorkItem<ImageJob>]] {
+        let count = (items.map(\.1).max() ?? 0) + 1
+        return (0..<count).map { phase in items.filter { $0.1 == phase }.map(\.0) }
+    }
+
+    private func workItem(runID: RunID, id: JobID, _ job: PlannedImageJob, priorAttempts: Int = 0) throws(WorkflowError)
+        -> WorkItem<ImageJob> {
         do {
-            let image = self.image, holder = try await knownHolder(access.registry)
-            outcome = try await context.withClient(access, options, onPause: recorder.paused) { client in
-                let session = RunSession(jobs: jobs, recorder: recorder, handler: handler, options: options, context: context)
-                if let failure = await context.ping(client) {
-                    await session.notAttempted(jobs, failure: failure)
-                    throw WorkflowError.unavailable(WorkflowContext.preflightMessage(failure, access))
-                }
-                let stop: @Sendable (JobFailure, WorkItem<ImageJob>) -> String = { failure, first in
-                    Self.canaryMessage(failure, access: access, target: first.target, push: push)
-                }
-                if push {
-                    let pusher = ImagePusher(client: client, image: image, force: options.force,
-                                             sources: MountSources(fromHistory: holder))
-                    return try await session.run({ job, _ in try await pusher.push(job.payload) }, stopMessage: stop)
-                }
-                let verifier = ImageVerifier(client: client, image: image)
-                return try await session.run({ job, _ in try await verifier.verify(job.payload) }, stopMessage: stop)
-            }
+            let name = try RepositoryName(validating: job.new.repository)
+            let tags = try job.new.items.map { text throws(ReferenceError) in try Tag(validating: text) }
+            return WorkItem(runID: runID, id: id, seq: job.new.seq, service: job.new.service,
+                            target: "\(job.new.registry)/\(name)", priorAttempts: priorAttempts,
+                            payload: ImageJob(repository: name, tags: tags, artifact: job.artifact, policy: job.policy,
+                                              mutableTags: job.mutableTags))
         } catch {
-            await recorder.drain()
-            try? await log.finishRun(runID, status: .failed, at: context.time.wallClock)
-            throw Self.workflowError(error)
+            throw .usage("the audit log names an invalid job (\(error.message)); it cannot be continued")
         }
-        await recorder.drain()
-        return try await closer.close(runID, outcome: outcome, recorder: { await recorder.firstStoreError() })
-    }
-
-    private func knownHolder(_ registry: RegistryHost) async throws(WorkflowError) -> RepositoryName? {
-        let digest = image.manifestDigest.description
-        guard let name = try await audited({ try await log.knownHolder(registry: registry.description, digest: digest) })
-        else { return nil }
-        return try? RepositoryName(validating: name)
-    }
-
-    static func optionsJSON(_ options: RunOptions, access: RegistryAccess) -> String {
-        #"{"concurrency":\#(options.concurrency),"max_attempts":\#(options.maxAttempts),"force":\#(options.force),"# +
-            #""plain_http":\#(access.plainHTTP),"tls":"\#(access.plainHTTP ? "none" : access.trust.name)","# +
-            #""authenticated":\#(access.credentials != nil)}"#
-    }
-
-    /// Why the batch stopped after its first job, and what to do about it.
-    static func canaryMessage(_ failure: JobFailure, access: RegistryAccess, target: String, push: Bool) -> String {
-        let who = access.credentials.map { "the credentials of \($0.username)" } ?? "anonymous access"
-        switch failure.failureClass {
-        case .denied:
-            return "denied: \(who) cannot \(push ? "push to" : "read") \(target) (\(failure.message)); use credentials with "
-                + "\(push ? "write" : "read") access (for ghcr.io a classic PAT with \(push ? "write" : "read"):packages)"
-                + (push ? "; read-only credentials can only run stevedore verify" : "")
-        default:
-            return "\(access.registry) refused \(who) (\(failure.message)); check the username and the password or token"
-        }
-    }
-
-    static func workflowError(_ error: any Error) -> WorkflowError {
-        if let error = error as? WorkflowError { return error }
-        if let error = error as? AuditStoreError { return .audit(error) }
-        return .usage("\(error)")
-    }
-}
-
-/// Runs an audit-log call, turning its failure into the workflow's error.
-func audited<T>(_ body: () async throws -> T) async throws(WorkflowError) -> T {
-    do {
-        return try await body()
-    } catch let error as AuditStoreError {
-        throw .audit(error)
-    } catch {
-        throw Provisioner.workflowError(error)
     }
 }

@@ -56,6 +56,8 @@ public struct RunOptions: Sendable {
     public var deadline: Duration?
     /// Requests per second to the registry (nil: the host's default; 0: unlimited).
     public var rate: Double?
+    /// How blob bytes travel (blobs up to 1 MiB always go in one PUT).
+    public var uploadMode: UploadMode = .streamed
 
     public init() {}
 }

@@ -98,6 +98,7 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
         var record = AttemptRecord(runID: runID, jobID: job.id, number: job.priorAttempts + report.number,
                                    startedAt: report.startedAt, durationMs: report.duration.milliseconds,
                                    outcome: .succeeded, requests: meter.requests, bytesSent: Int(meter.bytesSent))
+        record.blobs = handler.takeBlobActions(of: job.payload, at: time.wallClock)
         if let failure = report.failure {
             let error = JobFailure.classify(failure.error, now: time.wallClock)
             record.outcome = failure.failureClass == .cancelled ? .cancelled : .failed
@@ -138,11 +139,12 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
         let lastAttempt = finalAttempts.withLock { $0.removeValue(forKey: job.id) }
         // Deferred: finishes of concurrent workers share a commit; the run's next waiting write commits the rest.
         log.finishJobDeferred(JobFinish(runID: runID, jobID: job.id, completion: completion, lastAttempt: lastAttempt,
-                                        items: items))
+                                        items: items, manifests: handler.manifests(of: job.payload, at: now)))
         progress.emit(.jobFinished(.init(runID: runID, jobID: job.id, service: job.service, target: job.target,
                                          outcome: shown, status: completion.status, errorClass: completion.errorClass,
                                          errorMessage: completion.errorMessage, digest: completion.digest,
-                                         items: items.map { ($0.item, $0.action, $0.digestAfter) }, line: line)))
+                                         items: items.map { ($0.item, $0.action, $0.digestAfter) }, line: line,
+                                         bytesSent: job.meter.total)))
     }
 
     private func write(_ body: () async throws -> Void) async {

@@ -21,7 +21,7 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
 
     /// Runs the first job alone (a canary: it fails fast on denied credentials and gives later jobs a mount source),
     /// then the rest `concurrency` at a time. `stopMessage` words the error when the canary is refused.
-    func run(_ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output,
+    func run(_ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output, canary: Bool = true,
              stopMessage: @escaping @Sendable (JobFailure, Item) -> String) async throws -> RunOutcome {
         // Every failure leaves an attempt classified, so the runner applies the retry policy of its class.
         let handler = self.handler, time = context.time
@@ -49,6 +49,11 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
             }
         }
         guard let first = jobs.first else { return .succeeded }
+        guard canary else {
+            try await runner.run(jobs: AsyncJobs(jobs), attempt: attempt, events: events)
+            if Task.isCancelled { return .interrupted }
+            return failures.count == 0 ? .succeeded : .jobsFailed
+        }
         try await runner.run(jobs: AsyncJobs([first]), attempt: attempt, events: events)
         if Task.isCancelled { return .interrupted }
         if let stop = failures.first, stop.failureClass == .denied || stop.failureClass == .authFailed {

@@ -1,4 +1,5 @@
 import Foundation
+import ImageSources
 import OCI
 import Yams
 
@@ -8,10 +9,12 @@ import Yams
 /// registry: ghcr.io                 # host[:port]
 /// namespace: agile-learning-institute
 /// tags: [latest]                    # default tags for every service
+/// source: https://github.com/org/repo  # the placeholder's org.opencontainers.image.source label
 /// services:
 ///   - stage0_kafka_connect
 ///   - name: stage0_mongo_api
 ///     tags: [latest, "0.1.0"]       # per-service override
+///     image: oci:build/mongo-api:1.0 # the service's image (relative to the file); default: the placeholder
 /// ```
 public struct ServicesFile: Sendable, Equatable {
     public struct Service: Sendable, Equatable {
@@ -20,12 +23,18 @@ public struct ServicesFile: Sendable, Equatable {
         public let tags: [OCI.Tag]
         /// 1-based line of the entry in the file.
         public let line: Int
+        /// The service's image (`image:`); nil: the placeholder.
+        public var image: ImageSourceReference? = nil
+        /// The repository the package links to (`source:`, else the file's), for the placeholder's label.
+        public var source: String? = nil
     }
 
     public let path: String
     public let registry: RegistryHost?
     public let namespace: String?
     public let services: [Service]
+    /// The file-wide `source: https://github.com/OWNER/REPO`.
+    public let source: String?
     /// sha256 of the file's bytes, recorded with the run.
     public let sha256: Digest
 
@@ -59,7 +68,7 @@ public struct ServicesFile: Sendable, Equatable {
             throw ServicesFileError(path: path, problems: parser.problems)
         }
         return ServicesFile(path: path, registry: parsed.registry, namespace: parsed.namespace,
-                            services: parsed.services, sha256: Digest.sha256(bytes))
+                            services: parsed.services, source: parsed.source, sha256: Digest.sha256(bytes))
     }
 
     private static func problem(from error: YamlError) -> ServicesFileError.Problem {

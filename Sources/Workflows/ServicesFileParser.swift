@@ -1,3 +1,5 @@
+import Foundation
+import ImageSources
 import OCI
 import Yams
 
@@ -7,12 +9,12 @@ struct ServicesFileParser {
         var registry: RegistryHost?
         var namespace: String?
         var services: [ServicesFile.Service]
+        var source: String?
     }
 
     let path: String
     private(set) var problems: [ServicesFileError.Problem] = []
-    private static let topKeys: Set<String> = ["registry", "namespace", "tags", "services"]
-    private static let serviceKeys: Set<String> = ["name", "tags"]
+    private static let serviceKeys = "name, tags, image, source"
 
     init(path: String) { self.path = path }
 
@@ -26,6 +28,7 @@ struct ServicesFileParser {
         var defaultTags: [OCI.Tag] = []
         var defaultTagsLine = top.mark?.line ?? 1
         var servicesNode: Node?
+        var source: String?
         for (keyNode, value) in top {
             let key = keyNode.string ?? ""
             let line = keyNode.mark?.line ?? 1
@@ -42,8 +45,10 @@ struct ServicesFileParser {
                 defaultTagsLine = line
             case "services":
                 servicesNode = value
+            case "source":
+                source = repositoryURL(value, line: line)
             default:
-                fail(line, "unknown key '\(key)' (expected one of: registry, namespace, tags, services)")
+                fail(line, "unknown key '\(key)' (expected one of: registry, namespace, tags, source, services)")
             }
         }
         if defaultTags.isEmpty && !problems.contains(where: { $0.line == defaultTagsLine }) {
@@ -53,11 +58,12 @@ struct ServicesFileParser {
             fail(top.mark?.line ?? 1, "missing 'services': list the services to provision")
             return nil
         }
-        let services = parseServices(servicesNode, namespace: namespace, defaultTags: defaultTags)
-        return Parsed(registry: registry, namespace: namespace, services: services)
+        let services = parseServices(servicesNode, namespace: namespace, defaultTags: defaultTags, source: source)
+        return Parsed(registry: registry, namespace: namespace, services: services, source: source)
     }
 
-    private mutating func parseServices(_ node: Node, namespace: String?, defaultTags: [OCI.Tag]) -> [ServicesFile.Service] {
+    private mutating func parseServices(_ node: Node, namespace: String?, defaultTags: [OCI.Tag],
+                                        source fileSource: String?) -> [ServicesFile.Service] {
         guard case let .sequence(list) = node else {
             fail(node.mark?.line ?? 1, "'services' must be a list of names or {name, tags} entries")
             return []
@@ -69,6 +75,8 @@ struct ServicesFileParser {
             let line = entry.mark?.line ?? 1
             var name: String?
             var tagList = defaultTags
+            var image: ImageSourceReference?
+            var source = fileSource
             switch entry {
             case .scalar:
                 name = entry.string
@@ -78,7 +86,9 @@ struct ServicesFileParser {
                     switch key {
                     case "name": name = scalar(value, "name")
                     case "tags": tagList = tags(value)
-                    default: fail(keyNode.mark?.line ?? line, "unknown key '\(key)' in service entry (expected: name, tags)")
+                    case "image": image = imageSource(value)
+                    case "source": source = repositoryURL(value, line: keyNode.mark?.line ?? line)
+                    default: fail(keyNode.mark?.line ?? line, "unknown key '\(key)' in service entry (expected: \(Self.serviceKeys))")
                     }
                 }
                 if name == nil { fail(line, "service entry without 'name'") }
@@ -99,7 +109,7 @@ struct ServicesFileParser {
                 continue
             }
             firstLine[repository.value] = line
-            services.append(.init(name: name, repository: repository, tags: tagList, line: line))
+            services.append(.init(name: name, repository: repository, tags: tagList, line: line, image: image, source: source))
         }
         return services
     }
@@ -130,6 +140,27 @@ struct ServicesFileParser {
             }
         }
         return result
+    }
+
+    /// An `image:` value: an image source reference, relative paths resolved against the file's directory.
+    private mutating func imageSource(_ node: Node) -> ImageSourceReference? {
+        guard let text = scalar(node, "image") else { return nil }
+        do {
+            return try ImageSourceReference.parse(text, relativeTo: (path as NSString).deletingLastPathComponent)
+        } catch {
+            fail(node.mark?.line ?? 1, "invalid image '\(text)': \(error.problem)")
+            return nil
+        }
+    }
+
+    /// A `source:` value: `https://github.com/OWNER/REPO` (any https URL of a repository).
+    private mutating func repositoryURL(_ node: Node, line: Int) -> String? {
+        guard let text = scalar(node, "source") else { return nil }
+        guard text.hasPrefix("https://"), !text.contains(" "), text.count <= 512 else {
+            fail(line, "invalid source '\(text)': give the repository's https url, e.g. https://github.com/OWNER/REPO")
+            return nil
+        }
+        return text
     }
 
     private mutating func validateNamespace(_ namespace: String, line: Int) {

@@ -29,18 +29,26 @@ public struct WorkItem<Payload: Sendable>: Sendable {
     }
 }
 
-/// The request meter of a job's current attempt, read when the attempt is recorded.
+/// The request meter of a job's current attempt, read when the attempt is recorded, and the job's total.
 final class MeterBox: Sendable {
-    private let current = Mutex(RequestMeter())
+    private let job = RequestMeter()
+    private let current: Mutex<RequestMeter>
+
+    init() {
+        current = Mutex(RequestMeter(parent: job))
+    }
 
     /// Starts metering a new attempt and returns its meter.
     func startAttempt() -> RequestMeter {
-        let meter = RequestMeter()
+        let meter = RequestMeter(parent: job)
         current.withLock { $0 = meter }
         return meter
     }
 
     var meter: RequestMeter { current.withLock { $0 } }
+
+    /// Body bytes every attempt of the job sent.
+    var total: Int64 { job.bytesSent }
 }
 
 /// What the workflow layer needs to know about one kind of job (the seam a new artifact kind plugs into): how its
@@ -58,4 +66,16 @@ public protocol JobKindHandler: Sendable {
     func advancement(of payload: Payload) -> Int
     /// The human line for a successful job.
     func line(target: String, output: Output, attempts: Int) -> String
+    /// What the attempt that just ended did with each blob (taken: the next attempt starts empty).
+    func takeBlobActions(of payload: Payload, at: Date) -> [BlobActionRecord]
+    /// The manifests the job put, recorded with its end.
+    func manifests(of payload: Payload, at: Date) -> [ManifestRecord]
+    /// Bytes the job may have to send (its share of the run's byte progress).
+    func bytes(of payload: Payload) -> Int64
+}
+
+extension JobKindHandler {
+    public func takeBlobActions(of payload: Payload, at: Date) -> [BlobActionRecord] { [] }
+    public func manifests(of payload: Payload, at: Date) -> [ManifestRecord] { [] }
+    public func bytes(of payload: Payload) -> Int64 { 0 }
 }

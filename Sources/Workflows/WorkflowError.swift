@@ -6,6 +6,8 @@ import Credentials
 public enum WorkflowError: Error, Sendable, CustomStringConvertible {
     /// Bad input or usage: nothing was sent (exit 2).
     case usage(String)
+    /// A services file or an image it names is broken: every problem with its line (exit 2).
+    case input(ServicesFileError)
     /// The registry or repository was unreachable or refused the credentials before any job ran (exit 4).
     case unavailable(String)
     /// The audit log could not be written (exit 3).
@@ -14,6 +16,7 @@ public enum WorkflowError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .usage(let message), .unavailable(let message): message
+        case .input(let error): error.description
         case .audit(let error): error.description
         }
     }

@@ -6,19 +6,22 @@ import Testing
 /// What a later release does when it adds a column to an audited table: a migration adds it and a new encoding
 /// version lists it. Rows chained before keep verifying with their version; the new column is protected from then on.
 @Suite struct EncodingVersionTests {
-    static let addNote: Migrator.Migration = (5, "job_notes", "ALTER TABLE jobs ADD COLUMN note TEXT;\n")
+    static let addNote: Migrator.Migration = (EmbeddedMigrations.all.count + 1, "job_notes", "ALTER TABLE jobs ADD COLUMN note TEXT;\n")
 
-    static let v3 = LedgerEncoding(version: 3, columns: LedgerEncoding.v2.columns.merging(
-        [.jobs: LedgerEncoding.v2.columns(of: .jobs) + ["note"]]) { _, new in new })
+    /// The version after the newest built-in one, listing the new column.
+    static let later = LedgerEncoding(version: LedgerEncodings.builtIn.current.version + 1,
+                                      columns: LedgerEncodings.builtIn.current.columns.merging(
+        [.jobs: LedgerEncodings.builtIn.current.columns(of: .jobs) + ["note"]]) { _, new in new })
 
     func open(_ path: String, later: Bool) throws -> SQLiteAuditStore {
         try SQLiteAuditStore(path: path, readOnly: false,
                              migrations: EmbeddedMigrations.all + (later ? [Self.addNote] : []),
-                             encodings: later ? LedgerEncodings([.v1, .v2, Self.v3]) : .builtIn,
+                             encodings: later ? LedgerEncodings(Array(LedgerEncodings.builtIn.all.values) + [Self.later]) : .builtIn,
                              liveness: nil, now: { Date() })
     }
 
     @Test func aMigrationThatAddsAColumnKeepsOldRowsVerifyingAndProtectsTheNewColumn() async throws {
+        #expect(Self.addNote.version == 6)
         let temporary = try TemporaryDatabase()
         defer { temporary.remove() }
         let today = try open(temporary.path, later: false)
@@ -27,8 +30,8 @@ import Testing
         await today.close()
 
         let later = try open(temporary.path, later: true)
-        #expect(try await later.appliedMigrations().last?.version == 5)
-        #expect(try await later.verifyLedger(expectHead: nil).problems == [], "rows chained in encoding 2 still verify")
+        #expect(try await later.appliedMigrations().last?.version == Self.addNote.version)
+        #expect(try await later.verifyLedger(expectHead: nil).problems == [], "rows chained in the previous encoding still verify")
 
         let newJob = try await later.insertJobs(run: run, [NewJob(seq: 2, service: "new", registry: "r", repository: "o/new",
                                                                   items: ["v1"])])[0]
@@ -37,7 +40,7 @@ import Testing
         }
         let verification = try await later.verifyLedger(expectHead: nil)
         #expect(verification.problems == [])
-        #expect(verification.encodings["3"] == 2, "the insert and the note")
+        #expect(verification.encodings[String(Self.later.version)] == 2, "the insert and the note")
 
         // An edit of the new column on a row chained with the version that covers it is found.
         try await sqlite3(temporary.path, "UPDATE jobs SET note = 'forged' WHERE id = \(newJob)")
@@ -45,7 +48,7 @@ import Testing
         #expect(problems.map(\.kind) == [.rowAltered])
         #expect(problems.first?.rowID == newJob)
 
-        // A binary that does not know encoding 3 says so instead of calling the rows altered.
+        // A binary that does not know the later encoding says so instead of calling the rows altered.
         await later.close()
         try await sqlite3(temporary.path, "UPDATE jobs SET note = 'reviewed' WHERE id = \(newJob)")
         let older = try SQLiteAuditStore(path: temporary.path, readOnly: true,

@@ -40,7 +40,7 @@ import TestSupport
         await #expect(throws: AuditStoreError.self) { _ = try SQLiteAuditStore.openForReading(path: temporary.path) }
 
         let store = try SQLiteAuditStore(path: temporary.path)
-        #expect(try await store.appliedMigrations().map(\.version) == [1, 2, 3, 4])
+        #expect(try await store.appliedMigrations().map(\.version) == EmbeddedMigrations.all.map(\.version))
         let verification = try await store.verifyLedger(expectHead: head)
         #expect(verification.problems == [])
         #expect(verification.anchored)
@@ -75,7 +75,7 @@ import TestSupport
                                                                at: Date())]))
         let verification = try await store.verifyLedger(expectHead: head)
         #expect(verification.problems == [])
-        #expect(verification.encodings["2"] == 4)
+        #expect(verification.encodings[String(LedgerEncodings.builtIn.current.version)] == 4, "new entries use the newest encoding")
 
         // Rows last chained in encoding 1 are still protected: an item result (chained as tag_results), a
         // limiter pause (a REAL column), a job.
@@ -102,6 +102,7 @@ import TestSupport
             var mismatches: [String] = []
             for table in AuditedTable.allCases {
                 let legacy = LedgerEncoding.v1.columns(of: table)
+                guard !legacy.isEmpty else { continue }  // tables audited only from a later encoding
                 let jsonColumns = legacy.map { $0 == "run_head" ? "hex(run_head)" : $0 }.joined(separator: ", ")
                 let sql = "SELECT json_array(\(jsonColumns)), \(legacy.joined(separator: ", ")) FROM \(table.rawValue)"
                 try connection.each(sql) { row throws(AuditStoreError) in

@@ -23,6 +23,19 @@ import Testing
         #expect(status.finished == 412)
     }
 
+    @Test func anImageRunShowsBytesSpeedAndETAByBytes() {
+        var status = StatusLine(total: 20, bytes: 90_000_000)
+        status.jobStarted(at: start)
+        status.sent(30_000_000)
+        status.jobFinished(.ok)
+        // 30 of 90 MB in 10 s: 3.0 MB/s, 60 MB left: 20 s.
+        #expect(status.render(width: 120, at: start + .seconds(10))
+            == "[ 1/20] 1 ok  0 skipped  0 failed  | 30.0/90.0 MB  3.0 MB/s  ETA 0:20")
+        // More sent than planned (a retried upload) never shows more than the total.
+        status.sent(70_000_000)
+        #expect(status.render(width: 120, at: start + .seconds(20)).contains("90.0/90.0 MB  5.0 MB/s  ETA 0:00"))
+    }
+
     @Test func countsCancelledJobsOnlyWhenThereAreSome() {
         #expect(!line(total: 5, ok: 1).render(at: start + .seconds(1)).contains("cancelled"))
         #expect(line(total: 5, ok: 1, cancelled: 2).render(at: start + .seconds(1))

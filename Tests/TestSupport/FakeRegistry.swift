@@ -78,7 +78,7 @@ public final class FakeRegistry: HTTPTransport {
     struct State {
         var options = Options()
         var blobs: [String: Set<String>] = [:]
-        var uploads: [String: String] = [:]
+        var uploads: [String: (name: String, received: [UInt8])] = [:]
         var manifests: [String: [String: (bytes: [UInt8], mediaType: String)]] = [:]
         var tokens: [String: Set<String>] = [:]
         var revoked: Set<String> = []
@@ -164,7 +164,7 @@ public final class FakeRegistry: HTTPTransport {
             guard let range = rest.range(of: marker) else { continue }
             let name = String(rest[..<range.lowerBound])
             let tail = String(rest[range.upperBound...])
-            let writes = request.method == "POST" || request.method == "PUT"
+            let writes = ["POST", "PUT", "PATCH"].contains(request.method)
             var needs = ["repository:\(name):\(writes ? "push" : "pull")"]
             if let from = query["from"], query["mount"] != nil { needs.append("repository:\(from):pull") }
             if let denied = authorize(request, needs: needs, &state) { return denied }
@@ -191,7 +191,7 @@ public final class FakeRegistry: HTTPTransport {
             }
             state.nextID += 1
             let session = "session-\(state.nextID)"
-            state.uploads[session] = name
+            state.uploads[session] = (name, [])
             let path = "/v2/\(name)/blobs/uploads/\(session)"
             let location = switch state.options.location {
             case .relative: path
@@ -199,9 +199,22 @@ public final class FakeRegistry: HTTPTransport {
             case .absoluteWithQuery: base + path + "?_state=opaque%3D"
             }
             return answer(202, ["Location": location, "Docker-Upload-UUID": session])
+        case ("PATCH", false):
+            // Streamed (no Content-Range) or chunked (Content-Range must continue where the session stands).
+            guard let upload = state.uploads[id], upload.name == name else { return error(404, "BLOB_UPLOAD_UNKNOWN", "upload unknown") }
+            let body = request.body ?? []
+            if let range = request.header("Content-Range") {
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                guard bounds.count == 2, bounds[0] == upload.received.count, bounds[1] - bounds[0] + 1 == body.count else {
+                    return answer(416, ["Range": "0-\(max(upload.received.count - 1, 0))"])
+                }
+            }
+            state.uploads[id]?.received += body
+            let path = "/v2/\(name)/blobs/uploads/\(id)"
+            return answer(202, ["Location": path, "Range": "0-\(upload.received.count + body.count - 1)", "Docker-Upload-UUID": id])
         case ("PUT", false):
-            guard state.uploads[id] == name else { return error(404, "BLOB_UPLOAD_UNKNOWN", "upload unknown") }
-            guard let digest = query["digest"], let body = request.body,
+            guard let upload = state.uploads[id], upload.name == name else { return error(404, "BLOB_UPLOAD_UNKNOWN", "upload unknown") }
+            guard let digest = query["digest"], case let body = upload.received + (request.body ?? []),
                   Digest.sha256(body).description == digest else { return error(400, "DIGEST_INVALID", "digest invalid") }
             state.uploads[id] = nil
             state.blobs[name, default: []].insert(digest)

@@ -35,6 +35,8 @@ public enum AuditedTable: String, CaseIterable, Sendable {
     case runResumptions = "run_resumptions"
     case limiterPauses = "limiter_pauses"
     case prunedRuns = "pruned_runs"
+    case jobManifests = "job_manifests"
+    case blobActions = "blob_actions"
 
     /// The names its rows' ledger entries carry: item results were chained as `tag_results` before the
     /// schema became artifact-neutral (migration 0004, encoding 1).

@@ -59,6 +59,14 @@ public struct LedgerEncoding: Sendable, Equatable {
         .prunedRuns: prunedColumns,
     ])
 
+    /// Schema 0005: image sources, manifests pushed, blob actions.
+    public static let v3 = LedgerEncoding(version: 3, columns: v2.columns.merging([
+        .jobs: v2.columns(of: .jobs) + ["source", "source_digest"],
+        .jobManifests: ["id", "job_id", "digest", "media_type", "platform", "tags", "size", "recorded_at"],
+        .blobActions: ["id", "attempt_id", "job_id", "digest", "size", "media_type", "action", "bytes_sent", "duration_ms",
+                       "recorded_at"],
+    ]) { _, new in new })
+
     static let runColumns = ["id", "command", "command_line", "tool_version", "host", "user", "input_file", "input_sha256",
                              "registry", "namespace", "options", "status", "started_at", "finished_at", "parent_run_id",
                              "pid", "audit_write_ms", "audit_cpu_ms"]
@@ -119,7 +127,7 @@ public struct LedgerEncodings: Sendable {
     }
 
     /// The versions this binary writes and reads.
-    public static let builtIn = LedgerEncodings([.v1, .v2])
+    public static let builtIn = LedgerEncodings([.v1, .v2, .v3])
 
     public subscript(version: Int) -> LedgerEncoding? { all[version] }
 

@@ -4,7 +4,7 @@
 #   make build   swift build (debug)
 #   make test    deps, then build everything and run every test (they start their own registries)
 #   make demo    deps + build, then provision examples/stage0.yaml into a throw-away local registry
-#   make bench   run bench/run.sh, if present
+#   make bench   bench/run.sh (placeholders, audit store, reports) and bench/images.sh (real images)
 #   make check-html  render the HTML run report of a faulty run in headless Chromium (.demo/run.png)
 #   make clean   swift package clean, remove .demo/ and .test-tmp/
 
@@ -98,12 +98,11 @@ check-html: deps
 	if (( size < 20000 )); then echo "check-html: $(DEMO_DIR)/run.png is only $$size bytes: the page did not render" >&2; exit 1; fi; \
 	echo "check-html: rendered $(DEMO_DIR)/run.html to $(DEMO_DIR)/run.png ($$size bytes)"
 
+# Placeholders (bench/run.sh: stevedore vs skopeo vs the ceiling client, tokens, scaling, the audit store and
+# reports), then real images (bench/images.sh: 1 and 20 repositories vs skopeo and curl, a 1 GiB layer).
 bench: deps
-	@if [[ -f bench/run.sh ]]; then \
-		bash bench/run.sh; \
-	else \
-		echo "bench: placeholder: bench/run.sh does not exist yet, nothing to run"; \
-	fi
+	bash bench/run.sh
+	bash bench/images.sh
 
 clean:
 	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)

@@ -74,8 +74,9 @@ public actor BlobCoordinator {
         manifests[repository]?.contains(digest) ?? false
     }
 
-    /// The repositories known to hold `digest`, this run's first.
-    public func sources(of digest: Digest, excluding repository: RepositoryName) -> [RepositoryName] {
-        holders[digest, default: []].filter { $0 != repository }
+    /// The repository `plan` would mount `digest` from into `repository`: the first of this run that holds it, else
+    /// the one the audit log named.
+    public func source(of digest: Digest, excluding repository: RepositoryName) -> RepositoryName? {
+        holders[digest]?.first { $0 != repository } ?? (fromHistory[digest] ?? nil).flatMap { $0 == repository ? nil : $0 }
     }
 }

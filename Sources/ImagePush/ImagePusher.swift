@@ -125,9 +125,11 @@ public struct ImagePusher: Sendable {
 
     /// The repositories this job may mount from (for the one token request that covers them).
     private func mountSources(for repository: RepositoryName, artifact: ImageArtifact) async -> [RepositoryName] {
+        // The one source each blob will be mounted from (the first holder, as `plan` picks it), not every holder:
+        // a token's scope names each of them, and by the end of a large run a blob has hundreds.
         var sources: [RepositoryName] = []
         for blob in artifact.blobs {
-            for source in await blobs.sources(of: blob.digest, excluding: repository) where !sources.contains(source) {
+            if let source = await blobs.source(of: blob.digest, excluding: repository), !sources.contains(source) {
                 sources.append(source)
             }
         }

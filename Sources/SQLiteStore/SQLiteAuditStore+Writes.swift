@@ -59,7 +59,7 @@ extension SQLiteAuditStore {
 
     /// The attempt row, and its job: at least this many attempts, running if it was pending, started when its
     /// first recorded attempt started.
-    static func insertAttempt(_ attempt: AttemptRecord, _ ledger: LedgerWriter) throws(AuditStoreError) {
+    static func insertAttempt(_ attempt: AttemptRecord, _ ledger: LedgerWriter, updatingJob: Bool = true) throws(AuditStoreError) {
         let started = Timestamp.string(attempt.startedAt)
         let inserted = try ledger.write(.attempts, runID: attempt.runID, """
             INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
@@ -81,6 +81,7 @@ extension SQLiteAuditStore {
                     .text(blob.action), .int(blob.bytesSent), .int(blob.durationMs), .text(Timestamp.string(blob.at))])
             }
         }
+        guard updatingJob else { return }
         try ledger.write(.jobs, """
             UPDATE jobs SET attempts = max(attempts, ?), started_at = coalesce(started_at, ?),
                 status = CASE status WHEN 'pending' THEN 'running' ELSE status END
@@ -102,9 +103,9 @@ extension SQLiteAuditStore {
     }
 
     /// A job's last attempt (if not recorded yet), its item results and its end, in one transaction: a job that
-    /// succeeds at its first attempt costs one write.
+    /// succeeds at its first attempt costs one write, and one update of its row (attempts and start included).
     static func finish(_ finish: JobFinish, _ ledger: LedgerWriter) throws(AuditStoreError) {
-        if let lastAttempt = finish.lastAttempt { try insertAttempt(lastAttempt, ledger) }
+        if let lastAttempt = finish.lastAttempt { try insertAttempt(lastAttempt, ledger, updatingJob: false) }
         let sql = """
             INSERT INTO item_results (job_id, item, action, digest_before, digest_after, size, detail, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \(ledger.returning(.itemResults))
@@ -125,13 +126,17 @@ extension SQLiteAuditStore {
         }
         let completion = finish.completion
         let finished = Timestamp.string(completion.finishedAt)
+        let attempts = finish.lastAttempt.map { Int64($0.number) } ?? 0
+        let started = finish.lastAttempt.map { Timestamp.string($0.startedAt) }
         try ledger.write(.jobs, """
             UPDATE jobs SET status = ?, digest = ?, error_class = ?, error_message = ?, finished_at = ?,
-                duration_ms = CASE WHEN started_at IS NULL THEN NULL
-                    ELSE CAST(round((julianday(?) - julianday(started_at)) * 86400000) AS INTEGER) END
+                attempts = max(attempts, ?), started_at = coalesce(started_at, ?),
+                duration_ms = CASE WHEN coalesce(started_at, ?) IS NULL THEN NULL
+                    ELSE CAST(round((julianday(?) - julianday(coalesce(started_at, ?))) * 86400000) AS INTEGER) END
             WHERE id = ? \(ledger.returning(.jobs))
             """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
-                  .text(completion.errorMessage), .text(finished), .text(finished), .int(finish.jobID)])
+                  .text(completion.errorMessage), .text(finished), .int(attempts), .text(started), .text(started),
+                  .text(finished), .text(started), .int(finish.jobID)])
     }
 
     public func cancelUnfinishedJobs(run: RunID, at: Date) async throws(AuditStoreError) -> Int {

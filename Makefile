@@ -3,7 +3,8 @@
 #   make deps    install the missing Debian packages the tests and the demo need (apt-get)
 #   make build   swift build (debug)
 #   make test    deps, then build everything and run every test (they start their own registries)
-#   make demo    deps + build, then provision examples/stage0.yaml into a throw-away local registry
+#   make demo    deps + build, then provision examples/stage0.yaml and release examples/release.yaml into a
+#                throw-away local registry
 #   make bench   bench/run.sh (placeholders, audit store, reports) and bench/images.sh (real images)
 #   make check-html  render the HTML run report of a faulty run in headless Chromium (.demo/run.png)
 #   make clean   swift package clean, remove .demo/ and .test-tmp/
@@ -68,10 +69,11 @@ test: deps
 	TMPDIR="$(CURDIR)/$(TEST_TMP)" $(SWIFT) test --skip-build
 
 # A docker-registry on a free 127.0.0.1 port (examples/local-registry.sh), provisioned from
-# examples/stage0.yaml, then the run's report. The registry is stopped however the demo ends.
+# examples/stage0.yaml, then the run's report; then a release of real images built with buildah
+# (examples/release.yaml) and its report. The registry is stopped however the demo ends.
 demo: deps build
 	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)
-	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@mkdir -p $(DEMO_DIR) && find $(DEMO_DIR) -mindepth 1 -maxdepth 1 ! -name images -exec rm -rf {} +
 	@set -euo pipefail; \
 	trap '$(LOCAL_REGISTRY) stop $(DEMO_DIR)' EXIT; \
 	address=$$($(LOCAL_REGISTRY) start $(DEMO_DIR)); \
@@ -81,7 +83,14 @@ demo: deps build
 	run $(STEVEDORE) report summary --db $(DEMO_DIR)/audit.db; \
 	run $(STEVEDORE) report runs --db $(DEMO_DIR)/audit.db; \
 	run $(STEVEDORE) report html -o $(DEMO_DIR)/run.html --db $(DEMO_DIR)/audit.db; \
-	run $(STEVEDORE) audit verify --db $(DEMO_DIR)/audit.db
+	run $(STEVEDORE) audit verify --db $(DEMO_DIR)/audit.db; \
+	echo "demo: building real images with buildah (Tests/Fixtures/images/build.sh, about two minutes the first time)"; \
+	bash Tests/Fixtures/images/build.sh $(DEMO_DIR)/images >/dev/null; \
+	run $(STEVEDORE) push examples/release.yaml --version 1.0.0 --registry "$$address" --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) report release 1.0.0 --db $(DEMO_DIR)/audit.db; \
+	echo "\$$ skopeo inspect --raw docker://$$address/acme/worker:latest (the index, as skopeo reads it)"; \
+	skopeo inspect --tls-verify=false --raw "docker://$$address/acme/worker:latest" \
+		| jq -c '.manifests[] | {platform, digest}'
 
 # The HTML report of the integration test's faulty run (injected 503s, 429s, resets, two denied
 # repositories), rendered by Debian's chromium; look at .demo/run.png.

@@ -74,6 +74,7 @@ let package = Package(
         // progress events.
         .target(name: "Workflows", dependencies: [
             "OCI", "ImageSources", "ImagePush", "JobRunner", "AuditStore", "HTTPTransport", "Credentials", "Timekeeping",
+            "Maven", "MavenPublish",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -85,10 +86,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // Maven over HTTP: the repository client, idempotent publish (skip, conflict, metadata merge) and checks,
+        // credentials from settings.xml. Knows nothing of the audit log or the CLI.
+        .target(name: "MavenPublish", dependencies: [
+            "Maven", "HTTPTransport", "JobRunner", "Credentials", "Checksums", "Timekeeping",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
             "Workflows", "Reports", "SQLiteStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
-            "Timekeeping",
+            "Timekeeping", "Maven", "MavenPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -104,6 +112,7 @@ let package = Package(
         // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
         .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "AuditStore"], path: "bench/AuditBench"),
         .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
+        .executableTarget(name: "BenchMaven", dependencies: ["TestSupport"], path: "bench/MavenBench"),
 
         // Fixtures shared by the tests: real registry processes, skopeo, child processes, the fault proxy, the
         // token server, the in-process fake registry.

@@ -10,16 +10,13 @@ public enum BlobContent: Sendable {
     /// `length` bytes of the file at `path`, from `offset`.
     case file(path: String, offset: Int64, length: Int64)
 
-    /// Chunks read from files.
-    public static let chunkSize = 256 << 10
-
     /// The content as a request body; a file is opened anew for every send.
     public func body() -> HTTPBody {
         switch self {
         case .bytes(let bytes):
             return .bytes(bytes)
         case let .file(path, offset, length):
-            return .stream(length: .known(length)) { FileChunks(path: path, offset: offset, length: length).chunks() }
+            return .file(path: path, offset: offset, length: length)
         }
     }
 
@@ -29,47 +26,7 @@ public enum BlobContent: Sendable {
         case .bytes(let bytes):
             return .bytes(bytes[Int(offset)..<Int(offset + length)])
         case let .file(path, start, _):
-            return .stream(length: .known(length)) { FileChunks(path: path, offset: start + offset, length: length).chunks() }
-        }
-    }
-}
-
-/// Reads a file region in ``BlobContent/chunkSize`` pieces with `pread`.
-struct FileChunks: Sendable {
-    let path: String
-    let offset: Int64
-    let length: Int64
-
-    func chunks() -> ByteChunks {
-        ByteChunks { [path, offset, length] in
-            var descriptor: Int32 = -1
-            var position = offset
-            let end = offset + length
-            return {
-                if descriptor < 0 {
-                    descriptor = open(path, O_RDONLY | O_CLOEXEC)
-                    guard descriptor >= 0 else {
-                        throw TransportError(kind: .body, message: "cannot read \(path): \(String(cString: strerror(errno)))")
-                    }
-                }
-                guard position < end else {
-                    close(descriptor)
-                    descriptor = -1
-                    return nil
-                }
-                let wanted = Int(min(Int64(BlobContent.chunkSize), end - position))
-                var buffer = ByteBufferAllocator().buffer(capacity: wanted)
-                let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { pointer in
-                    pread(descriptor, pointer.baseAddress, wanted, off_t(position))
-                }
-                guard read > 0 else {
-                    close(descriptor)
-                    descriptor = -1
-                    throw TransportError(kind: .body, message: "\(path) ended early (it changed while being read)")
-                }
-                position += Int64(read)
-                return buffer
-            }
+            return .file(path: path, offset: start + offset, length: length)
         }
     }
 }

@@ -112,7 +112,7 @@ extension SQLiteAuditStore {
                 SELECT count(*), sum(a.outcome = 'failed') FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = ?
                 """, [.int(id)]) { row in [Int(row.int(0)), Int(row.optionalInt(1) ?? 0)] }.first ?? [0, 0]
             let items = try connection.query("""
-                SELECT sum(t.action IN ('pushed', 'overwritten')), sum(t.action = 'skipped'), sum(t.action = 'kept')
+                SELECT sum(t.action IN ('pushed', 'overwritten', 'moved', 'uploaded')), sum(t.action = 'skipped'), sum(t.action IN ('kept', 'conflict'))
                 FROM item_results t JOIN jobs j ON j.id = t.job_id WHERE j.run_id = ?
                 """, [.int(id)]) { row in (0..<3).map { Int(row.optionalInt(Int32($0)) ?? 0) } }.first ?? [0, 0, 0]
             var summary = RunSummary(runID: id, status: run.status, command: run.command, jobsTotal: jobs[0],

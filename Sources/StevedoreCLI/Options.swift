@@ -25,26 +25,15 @@ struct LogOptions: ParsableArguments {
     }
 }
 
-/// The registry, credentials and pacing shared by every command that talks to a registry.
-struct RegistryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Registry host[:port]; overrides the one in the file or the recorded run.", valueName: "host"))
-    var registry: String?
-
-    @OptionGroup var tls: TLSOptions
-
-    @Option(help: "Username for the registry; the password or token is read with --password-stdin.")
-    var username: String?
-
-    @Flag(name: .customLong("password-stdin"), help: "Read the password or token from standard input.")
-    var passwordStdin = false
-
-    @Option(help: "Jobs (repositories) pushed at the same time.")
+/// How a run goes, whatever it publishes: concurrency, attempts, rate, timeouts, progress and logging.
+struct RunFlags: ParsableArguments {
+    @Option(help: "Jobs (repositories or artifact versions) run at the same time.")
     var concurrency = 8
 
     @Option(name: .customLong("max-attempts"), help: "Attempts per job before it is recorded as failed.")
     var maxAttempts = 5
 
-    @Option(help: ArgumentHelp("Requests per second to the registry, shared by all jobs (default: 30 for ghcr.io, unlimited elsewhere; 0: unlimited).", valueName: "n"))
+    @Option(help: ArgumentHelp("Requests per second to the server, shared by all jobs (default: 30 for ghcr.io, unlimited elsewhere; 0: unlimited).", valueName: "n"))
     var rate: Double?
 
     @Option(help: ArgumentHelp("Timeout of one HTTP request, in seconds.", valueName: "seconds"))
@@ -88,6 +77,26 @@ struct RegistryOptions: ParsableArguments {
     func context(_ console: Console) -> WorkflowContext {
         WorkflowContext(logger: log.logger, progress: console)
     }
+}
+
+/// The registry, credentials and pacing shared by every command that talks to a registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Registry host[:port]; overrides the one in the file or the recorded run.", valueName: "host"))
+    var registry: String?
+
+    @OptionGroup var tls: TLSOptions
+
+    @Option(help: "Username for the registry; the password or token is read with --password-stdin.")
+    var username: String?
+
+    @Flag(name: .customLong("password-stdin"), help: "Read the password or token from standard input.")
+    var passwordStdin = false
+
+    @OptionGroup var run: RunFlags
+
+    var options: RunOptions { run.options }
+    var console: Console { run.console }
+    func context(_ console: Console) -> WorkflowContext { run.context(console) }
 
     /// Works out the registry (the flag wins over `recorded`), its scheme and the credentials.
     /// `source` names where `recorded` came from, for the error when neither is given.

@@ -91,13 +91,9 @@ struct ImageRunExecutor: Sendable {
                 return holdLaterPhases && result == .succeeded ? .jobsFailed : result
             }
         } catch {
-            await recorder.drain()
-            try? await log.finishRun(runID, status: .failed, at: context.time.wallClock)
-            throw Provisioner.workflowError(error)
+            throw await RunCloser(log: log, context: context).fail(runID, recorder: recorder, error)
         }
-        await recorder.drain()
-        return try await RunCloser(log: log, context: context)
-            .close(runID, outcome: outcome, recorder: { await recorder.firstStoreError() })
+        return try await RunCloser(log: log, context: context).close(runID, outcome: outcome, recorder: recorder)
     }
 
     /// Where the audit log says a blob is: the newest blob action on it, else a repository holding an image of this

@@ -103,15 +103,24 @@ public struct WorkflowContext: Sendable {
     func withClient<T: Sendable>(_ access: RegistryAccess, _ options: RunOptions,
                                  onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in },
                                  _ body: (RegistryClient) async throws -> T) async throws -> T {
+        try await withTransport(access, options, onPause: onPause) { transport in
+            try await body(RegistryClient(registry: access.registry, transport: transport,
+                                          credentials: access.credentials, plainHTTP: access.plainHTTP, time: time))
+        }
+    }
+
+    /// Runs `body` with the transport to `access`'s host that every kind of job uses: paced by one rate limiter for
+    /// the host, metered per attempt, logged at debug level; the connection pool is always shut down.
+    func withTransport<T: Sendable>(_ access: RegistryAccess, _ options: RunOptions,
+                                    onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in },
+                                    _ body: (any HTTPTransport) async throws -> T) async throws -> T {
         let (network, shutdown) = transports.transport(for: access, options: options)
         let limiter = RateLimiter(.init(rate: HostPolicy.rate(forHost: access.registry.host, requested: options.rate)),
                                   time: time)
         let throttled = ThrottledTransport(base: LoggingTransport(base: network, logger: logger), limiter: limiter,
                                            now: { [time] in time.wallClock }, onPause: onPause)
-        let client = RegistryClient(registry: access.registry, transport: MeteredTransport(base: throttled),
-                                    credentials: access.credentials, plainHTTP: access.plainHTTP, time: time)
         do {
-            let result = try await body(client)
+            let result = try await body(MeteredTransport(base: throttled))
             await shutdown()
             return result
         } catch {

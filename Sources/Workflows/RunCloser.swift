@@ -29,13 +29,28 @@ struct RunCloser: Sendable {
         return outcome == .interrupted ? .interrupted : failed ? .jobsFailed : .succeeded
     }
 
+    /// The normal end of a run whose jobs were recorded through `recorder`.
+    func close<Handler>(_ runID: RunID, outcome: RunOutcome,
+                        recorder: RunRecorder<Handler>) async throws(WorkflowError) -> RunOutcome {
+        await recorder.drain()
+        return try await close(runID, outcome: outcome, recorder: { await recorder.firstStoreError() })
+    }
+
+    /// A run stopped by `error`: what was recorded is written out and the run is marked failed; the error to throw.
+    func fail<Handler>(_ runID: RunID, recorder: RunRecorder<Handler>, _ error: any Error) async -> WorkflowError {
+        await recorder.drain()
+        try? await log.finishRun(runID, status: .failed, at: context.time.wallClock)
+        return Provisioner.workflowError(error)
+    }
+
     /// `run 7 succeeded: 15 jobs (15 succeeded, 0 skipped, 0 failed), 30 tags pushed, 15 attempts`.
     static func oneLine(_ s: RunSummary) -> String {
         var text = "run \(s.runID) \(s.status.rawValue): \(s.jobsTotal) jobs (\(s.jobsSucceeded) succeeded, "
             + "\(s.jobsSkipped) skipped, \(s.jobsFailed) failed"
         if s.jobsCancelled > 0 { text += ", \(s.jobsCancelled) cancelled" }
         if s.jobsPending > 0 { text += ", \(s.jobsPending) unfinished" }
-        text += "), \(s.tagsPushed) tags pushed, \(s.tagsSkipped) skipped"
+        let items = s.command.hasPrefix("maven") ? "files uploaded" : "tags pushed"
+        text += "), \(s.tagsPushed) \(items), \(s.tagsSkipped) skipped"
         if s.tagsKept > 0 { text += ", \(s.tagsKept) kept" }
         text += ", \(s.attemptsTotal) attempts"
         return text

@@ -28,8 +28,8 @@ final class WriterThread: @unchecked Sendable {
     }
 
     /// How long deferred work may wait for company, and how much may wait.
-    static let linger: UInt64 = 20_000_000
-    static let deferredBatch = 8
+    static let linger: UInt64 = 100_000_000
+    static let deferredBatch = 32
 
     let connection: Connection
     let ledger: LedgerWriter

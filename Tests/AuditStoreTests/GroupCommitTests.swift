@@ -115,7 +115,7 @@ import Testing
                                                                  items: ["v1"])])[0]
         store.finishJobDeferred(JobFinish(runID: runID, jobID: id, completion: JobCompletion(
             status: .succeeded, digest: nil, errorClass: nil, errorMessage: nil, finishedAt: Date())))
-        // Another connection sees it once the writer thread committed it (20 ms of linger; polled, not slept on).
+        // Another connection sees it once the writer thread committed it (100 ms of linger; polled, not slept on).
         let reader = try SQLiteAuditStore.openForReading(path: temporary.path)
         defer { reader.stopWithoutFlush() }
         var seen = false

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OCI
 
 /// Reads an image (or index) from an OCI image layout, in a directory or inside a tar, byte for byte: every
@@ -66,7 +67,7 @@ struct OCILayoutReader {
         switch document.kind {
         case let .image(config, layers):
             let configBytes = try store.bytes(config.digest, expectedSize: config.size, limit: 16 << 20)
-            let layerBlobs = try layers.map { layer throws(ImageSourceError) in try blob(layer) }
+            let layerBlobs = try self.layers(layers)
             return .image(Image(manifest: bytes, manifestMediaType: document.mediaType,
                                 config: ImageBlob(mediaType: config.mediaType, bytes: configBytes), layers: layerBlobs,
                                 labels: ManifestDocument.labels(ofConfig: configBytes)))
@@ -80,16 +81,37 @@ struct OCILayoutReader {
         }
     }
 
-    /// A layer, its presence, size and digest checked (once per distinct digest).
-    private mutating func blob(_ descriptor: Descriptor) throws(ImageSourceError) -> ImageBlob {
-        let content = try store.content(descriptor.digest, expectedSize: descriptor.size)
-        if verified[descriptor.digest] == nil {
-            let (digest, size) = try content.digest()
-            guard digest == descriptor.digest else {
-                throw ImageSourceError(store.location, "has blob \(descriptor.digest) whose content does not match its digest (it is \(digest))")
-            }
-            verified[descriptor.digest] = size
+    /// The layers, each one's presence and size checked, and the digests of those not checked before computed on
+    /// every core at once (hashing is what reading a large image costs).
+    private mutating func layers(_ descriptors: [Descriptor]) throws(ImageSourceError) -> [ImageBlob] {
+        let blobs = try descriptors.map { descriptor throws(ImageSourceError) in
+            ImageBlob(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size,
+                      content: try store.content(descriptor.digest, expectedSize: descriptor.size))
         }
-        return ImageBlob(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, content: content)
+        var pending: [ImageBlob] = []
+        for blob in blobs where verified[blob.digest] == nil && !pending.contains(where: { $0.digest == blob.digest }) {
+            pending.append(blob)
+        }
+        let results = Mutex([Result<Digest, ImageSourceError>?](repeating: nil, count: pending.count))
+        DispatchQueue.concurrentPerform(iterations: pending.count) { [pending] index in
+            let result: Result<Digest, ImageSourceError>
+            do throws(ImageSourceError) { result = .success(try pending[index].content.digest().digest) } catch {
+                result = .failure(error)
+            }
+            results.withLock { $0[index] = result }
+        }
+        for (blob, result) in zip(pending, results.withLock { $0 }) {
+            switch result {
+            case .success(let digest) where digest == blob.digest:
+                verified[blob.digest] = blob.size
+            case .success(let digest):
+                throw ImageSourceError(store.location, "has blob \(blob.digest) whose content does not match its digest (it is \(digest))")
+            case .failure(let error):
+                throw error
+            case nil:
+                throw ImageSourceError(store.location, "could not be read")
+            }
+        }
+        return blobs
     }
 }

@@ -108,10 +108,16 @@ check-html: deps
 	echo "check-html: rendered $(DEMO_DIR)/run.html to $(DEMO_DIR)/run.png ($$size bytes)"
 
 # Placeholders (bench/run.sh: stevedore vs skopeo vs the ceiling client, tokens, scaling, the audit store and
-# reports), then real images (bench/images.sh: 1 and 20 repositories vs skopeo and curl, a 1 GiB layer).
+# reports), real images (bench/images.sh: 1 and 20 repositories vs skopeo and curl, a 1 GiB layer), then Maven
+# (bench/MavenBench: 200 versions vs mvn deploy:deploy-file).
 bench: deps
 	bash bench/run.sh
 	bash bench/images.sh
+	@set -euo pipefail; $(SWIFT) build -c release --product BenchMaven >/dev/null; \
+	bin=$$($(SWIFT) build -c release --show-bin-path); work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	echo "bench: maven publish of 200 versions (jar, sources, pom) vs mvn deploy:deploy-file per version"; \
+	echo "tool versions wall_s versions_per_s puts requests_per_file"; \
+	"$$bin/BenchMaven" "$$bin/stevedore" "$$work" 200 20
 
 clean:
 	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)

@@ -84,7 +84,9 @@ let mavenSettings = try MavenTestSettings(localRepository: "\(work)/maven-local"
 start = clock.now
 for file in files.prefix(sample) {
     let run = try await MavenTool.run([MavenTool.deployFile, "-Dfile=\(file.jar)", "-DpomFile=\(file.pom)",
-                                       "-Dsources=\(file.sources)", "-DrepositoryId=bench", "-Durl=\(reference.baseURL)"],
+                                       "-Dsources=\(file.sources)", "-DrepositoryId=bench", "-Durl=\(reference.baseURL)",
+                                       // The same four checksum files per file as stevedore uploads.
+                                       "-Daether.checksums.algorithms=\(MavenTool.allChecksumAlgorithms.joined(separator: ","))"],
                                       settings: mavenSettings, workingDirectory: work)
     guard run.succeeded else { FileHandle.standardError.write(Data("mvn failed: \(run)\n".utf8)); exit(1) }
 }

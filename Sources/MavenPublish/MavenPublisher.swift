@@ -134,37 +134,45 @@ public struct MavenPublisher: Sendable {
     }
 
     private func mergeMetadata(_ job: MavenJob, filesChanged: Bool) async throws(MavenPublishError) {
-        let version = job.version
         let now = time.wallClock
-        do {
-            if let build = job.snapshot {
-                let path = "\(version.gavPath)/maven-metadata.xml"
-                let remote = try await fetch(path) { data throws(MetadataError) in try SnapshotMetadata.parse(data, source: client.address(path)) }
-                let ours = SnapshotMetadata(groupId: version.groupId, artifactId: version.artifactId, build: build,
-                                            files: job.files.map { ($0.file.classifier, $0.file.fileExtension) }, at: now)
-                let alreadyListed = remote?.snapshot?.buildNumber == build.buildNumber && remote?.snapshot?.timestamp == build.timestamp
-                if filesChanged || !alreadyListed {
-                    let merged: SnapshotMetadata
-                    do { merged = try remote.map { r throws(MetadataError) in try ours.merged(into: r, source: client.address(path)) } ?? ours } catch {
-                        throw .input("\(error)")
-                    }
-                    try await putDocument(path, merged.render())
-                }
-            }
-            let path = "\(version.artifactPath)/maven-metadata.xml"
-            let remote = try await fetch(path) { data throws(MetadataError) in try ArtifactMetadata.parse(data, source: client.address(path)) }
-            let base = SnapshotVersion.baseVersion(of: version.version)
-            if !filesChanged, remote?.versions.contains(base) == true { return }
-            let document: ArtifactMetadata
-            do {
-                document = try ArtifactMetadata.afterPublishing([version.version], groupId: version.groupId,
-                                                                artifactId: version.artifactId, remote: remote, at: now,
-                                                                source: client.address(path))
-            } catch {
-                throw .input("\(error)")
-            }
-            try await putDocument(path, document.render())
+        if let build = job.snapshot { try await mergeSnapshotMetadata(job, build: build, filesChanged: filesChanged, at: now) }
+        let version = job.version
+        let path = "\(version.artifactPath)/maven-metadata.xml"
+        let remote = try await fetch(path) { data throws(MetadataError) in
+            try ArtifactMetadata.parse(data, source: client.address(path))
         }
+        if !filesChanged, remote?.versions.contains(SnapshotVersion.baseVersion(of: version.version)) == true { return }
+        let document: ArtifactMetadata
+        do {
+            document = try ArtifactMetadata.afterPublishing([version.version], groupId: version.groupId,
+                                                            artifactId: version.artifactId, remote: remote, at: now,
+                                                            source: client.address(path))
+        } catch {
+            throw .input("\(error)")
+        }
+        try await putDocument(path, document.render())
+    }
+
+    /// The version-level document of a SNAPSHOT build: its files' entries merged into the server's.
+    private func mergeSnapshotMetadata(_ job: MavenJob, build: SnapshotVersion, filesChanged: Bool,
+                                       at now: Date) async throws(MavenPublishError) {
+        let version = job.version
+        let path = "\(version.gavPath)/maven-metadata.xml"
+        let remote = try await fetch(path) { data throws(MetadataError) in
+            try SnapshotMetadata.parse(data, source: client.address(path))
+        }
+        let listed = remote?.snapshot?.buildNumber == build.buildNumber && remote?.snapshot?.timestamp == build.timestamp
+        guard filesChanged || !listed else { return }
+        let ours = SnapshotMetadata(groupId: version.groupId, artifactId: version.artifactId, build: build,
+                                    files: job.files.map { ($0.file.classifier, $0.file.fileExtension) }, at: now)
+        let merged: SnapshotMetadata
+        do {
+            merged = try remote.map { other throws(MetadataError) in try ours.merged(into: other, source: client.address(path)) }
+                ?? ours
+        } catch {
+            throw .input("\(error)")
+        }
+        try await putDocument(path, merged.render())
     }
 
     private func fetch<T>(_ path: String, _ parse: (Data) throws(MetadataError) -> T) async throws(MavenPublishError) -> T? {

@@ -36,6 +36,7 @@ public struct MavenCredentialLookup: Sendable {
     /// The credentials for `plan`'s repository; nil when none are found and `required` is false (a read-only check
     /// of a repository that allows anonymous reads).
     public func resolve(_ plan: MavenPlan, required: Bool) throws(MavenPublishError) -> Found? {
+        if username == nil, secret != nil { throw .input("--password-stdin needs --username U (the token's owner)") }
         if let username {
             guard let secret, !secret.isEmpty else { throw .input("--username \(username) needs the password or token on --password-stdin") }
             return Found(credentials: Credentials(username: username, secret: secret), source: "--username")

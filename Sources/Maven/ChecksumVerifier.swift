@@ -30,6 +30,11 @@ public enum ChecksumVerifier {
         } catch {
             return [LayoutProblem(path: file.path, message: error.description)]
         }
+        return verify(file, actual: actual)
+    }
+
+    /// The problems of one file's checksum files, against digests already computed (a publish needs them anyway).
+    public static func verify(_ file: ArtifactFile, actual: MavenChecksums) -> [LayoutProblem] {
         var problems: [LayoutProblem] = []
         for algorithm in file.checksumFiles.keys.sorted() {
             let checksumPath = file.checksumFiles[algorithm]!

@@ -35,14 +35,22 @@ public struct FileOutcome: Sendable, Equatable {
 /// One artifact version to publish (or check): its files, where they go, and what is done so far, kept across
 /// attempts so a retry continues where the last one stopped.
 public struct MavenJob: Sendable {
+    /// A local file, the name it is published under (a plain SNAPSHOT's gets the build's timestamp), and its digests
+    /// (computed once, when the plan was made).
+    public struct File: Sendable {
+        public let file: ArtifactFile
+        public let name: String
+        public let checksums: MavenChecksums
+    }
+
     public let version: ArtifactVersion
-    /// The files in upload order with their remote names (a plain SNAPSHOT's get the build's timestamp).
-    public let files: [(file: ArtifactFile, name: String)]
+    /// The files in upload order.
+    public let files: [File]
     /// The SNAPSHOT build the files are published as (nil for a release).
     public let snapshot: SnapshotVersion?
     public let progress = MavenJobProgress()
 
-    public init(version: ArtifactVersion, files: [(file: ArtifactFile, name: String)], snapshot: SnapshotVersion?) {
+    public init(version: ArtifactVersion, files: [File], snapshot: SnapshotVersion?) {
         self.version = version
         self.files = files
         self.snapshot = snapshot

@@ -8,6 +8,8 @@ public struct MavenPlan: Sendable {
     public let directory: String
     public let repositoryURL: String
     public let versions: [ArtifactVersion]
+    /// The digests of every file, by path: read once, for the checksum-file check and for the publish.
+    public let checksums: [String: MavenChecksums]
 
     public static func make(directory: String, repositoryURL: String,
                             filter: ArtifactFilter = ArtifactFilter()) throws(MavenPublishError) -> MavenPlan {
@@ -25,7 +27,18 @@ public struct MavenPlan: Sendable {
             throw .input("\(scan.root) holds no artifact version\(filter == ArtifactFilter() ? "" : " matching the filters"): "
                          + "give the directory mvn deployed into (-DaltDeploymentRepository=staging::file:DIR) or ~/.m2/repository")
         }
-        try Self.refuse(ChecksumVerifier.verify(scan))
+        var checksums: [String: MavenChecksums] = [:]
+        var problems: [LayoutProblem] = []
+        for file in scan.versions.flatMap(\.files) {
+            do {
+                let sums = try MavenChecksums.ofFile(atPath: file.path)
+                checksums[file.path] = sums
+                problems += ChecksumVerifier.verify(file, actual: sums)
+            } catch {
+                problems.append(LayoutProblem(path: file.path, message: error.description))
+            }
+        }
+        try Self.refuse(problems)
         if GitHubPackagesRules.isGitHubPackages(repositoryURL) {
             for version in scan.versions {
                 do { try GitHubPackagesRules.check(try version.coordinates(of: version.pomFile)) } catch {
@@ -33,7 +46,7 @@ public struct MavenPlan: Sendable {
                 }
             }
         }
-        return MavenPlan(directory: scan.root, repositoryURL: repositoryURL, versions: scan.versions)
+        return MavenPlan(directory: scan.root, repositoryURL: repositoryURL, versions: scan.versions, checksums: checksums)
     }
 
     /// One line for the first problem, with the count of the others.
@@ -63,8 +76,9 @@ public struct MavenPlan: Sendable {
             case .plain: build = next(version)
             }
             let files = Self.uploadOrder(version.files).map { file in
-                (file, build.map { $0.fileName(artifactId: version.artifactId, classifier: file.classifier,
-                                               fileExtension: file.fileExtension) } ?? file.name)
+                MavenJob.File(file: file, name: build.map { $0.fileName(artifactId: version.artifactId, classifier: file.classifier,
+                                                                        fileExtension: file.fileExtension) } ?? file.name,
+                              checksums: checksums[file.path]!)
             }
             return MavenJob(version: version, files: files, snapshot: build)
         }

@@ -23,22 +23,21 @@ public struct MavenPublisher: Sendable {
     /// Publishes what is missing of `job`; progress is kept in the job, so a retry continues.
     public func publish(_ job: MavenJob) async throws(MavenPublishError) -> [FileOutcome] {
         var changed = false
-        for (file, name) in job.files where job.progress.outcome(name) == nil {
-            let sums = try Self.checksums(file)
-            let path = job.path(name)
+        for entry in job.files where job.progress.outcome(entry.name) == nil {
+            let path = job.path(entry.name), sums = entry.checksums
             if let remote = try await remoteSHA1(path) {
                 if remote == sums.sha1 {
-                    job.progress.record(outcome(job, file, name, .skipped, sums))
+                    job.progress.record(outcome(job, entry, .skipped))
                     continue
                 }
                 if job.snapshot == nil {
-                    job.progress.record(outcome(job, file, name, .conflict, sums))
+                    job.progress.record(outcome(job, entry, .conflict))
                     throw .conflict(path: path, remote: remote, local: sums.sha1)
                 }
                 // A SNAPSHOT build's file may be replaced (a rerun of an interrupted deploy of the same build).
             }
-            try await upload(file, to: path, sums: sums, release: job.snapshot == nil)
-            job.progress.record(outcome(job, file, name, .uploaded, sums))
+            try await upload(entry.file, to: path, sums: sums, release: job.snapshot == nil)
+            job.progress.record(outcome(job, entry, .uploaded))
             changed = true
         }
         if !job.progress.metadataDone {
@@ -50,14 +49,14 @@ public struct MavenPublisher: Sendable {
 
     /// Checks, read-only, that every file is on the server with the local file's sha1.
     public func verify(_ job: MavenJob) async throws(MavenPublishError) -> [FileOutcome] {
-        for (file, name) in job.files where job.progress.outcome(name) == nil {
-            let sums = try Self.checksums(file)
-            let action: FileAction = switch try await remoteSHA1(job.path(name)) {
+        for entry in job.files where job.progress.outcome(entry.name) == nil {
+            let sums = entry.checksums
+            let action: FileAction = switch try await remoteSHA1(job.path(entry.name)) {
             case nil: .missing
             case sums.sha1: .verified
             default: .different
             }
-            job.progress.record(outcome(job, file, name, action, sums))
+            job.progress.record(outcome(job, entry, action))
         }
         return job.progress.outcomes(in: job)
     }
@@ -65,25 +64,19 @@ public struct MavenPublisher: Sendable {
     /// What a publish would do, without writing anything.
     public func plan(_ job: MavenJob) async throws(MavenPublishError) -> [FileOutcome] {
         var outcomes: [FileOutcome] = []
-        for (file, name) in job.files {
-            let sums = try Self.checksums(file)
-            let action: FileAction = switch try await remoteSHA1(job.path(name)) {
+        for entry in job.files {
+            let sums = entry.checksums
+            let action: FileAction = switch try await remoteSHA1(job.path(entry.name)) {
             case nil: .planned
             case sums.sha1: .skipped
             default: job.snapshot == nil ? .conflict : .planned
             }
-            outcomes.append(outcome(job, file, name, action, sums))
+            outcomes.append(outcome(job, entry, action))
         }
         return outcomes
     }
 
     // MARK: Files
-
-    static func checksums(_ file: ArtifactFile) throws(MavenPublishError) -> MavenChecksums {
-        do { return try MavenChecksums.ofFile(atPath: file.path) } catch {
-            throw .input("\(file.path) cannot be read: \(error)")
-        }
-    }
 
     /// The server's sha1 of `path` (its `.sha1` file: bare hex, or coreutils' `hex  name`), nil when absent.
     func remoteSHA1(_ path: String) async throws(MavenPublishError) -> String? {
@@ -111,10 +104,9 @@ public struct MavenPublisher: Sendable {
         }
     }
 
-    private func outcome(_ job: MavenJob, _ file: ArtifactFile, _ name: String, _ action: FileAction,
-                         _ sums: MavenChecksums) -> FileOutcome {
-        FileOutcome(path: job.path(name), name: name, action: action, size: sums.byteCount, sha1: sums.sha1,
-                    sha256: sums.sha256)
+    private func outcome(_ job: MavenJob, _ entry: MavenJob.File, _ action: FileAction) -> FileOutcome {
+        FileOutcome(path: job.path(entry.name), name: entry.name, action: action, size: entry.checksums.byteCount,
+                    sha1: entry.checksums.sha1, sha256: entry.checksums.sha256)
     }
 
     // MARK: Metadata

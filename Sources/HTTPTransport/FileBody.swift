@@ -2,6 +2,12 @@ import Foundation
 import NIOCore
 
 extension HTTPBody {
+    /// The deadline a long upload of `size` bytes gets: at least the transport's default (nil), plus a second per MiB
+    /// above 16 MiB.
+    public static func uploadTimeout(_ size: Int64) -> Duration? {
+        size > 16 << 20 ? .seconds(60 + size / (1 << 20)) : nil
+    }
+
     /// Chunks read from files.
     public static let fileChunkSize = 256 << 10
 

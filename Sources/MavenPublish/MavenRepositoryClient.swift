@@ -49,8 +49,8 @@ public struct MavenRepositoryClient: Sendable {
     public func put(_ path: String, body: HTTPBody, contentType: String = "application/octet-stream") async throws(MavenPublishError) {
         var headers: HTTPFields = [.contentType: contentType]
         if let length = body.knownLength { headers[.contentLength] = String(length) }
-        let timeout: Duration? = (body.knownLength ?? 0) > 16 << 20 ? .seconds(60 + (body.knownLength ?? 0) / (1 << 20)) : nil
-        let response = try await send(.put, path, headers: headers, body: body, timeout: timeout, operation: "PUT \(path)")
+        let response = try await send(.put, path, headers: headers, body: body,
+                                      timeout: HTTPBody.uploadTimeout(body.knownLength ?? 0), operation: "PUT \(path)")
         guard [200, 201, 204].contains(response.status) else { throw failure("PUT \(path)", response) }
     }
 

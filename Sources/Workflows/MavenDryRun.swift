@@ -32,7 +32,7 @@ public struct MavenDryRun: Sendable {
             }
         } catch let error as MavenPublishError {
             let failure = error.jobFailure(now: context.time.wallClock)
-            throw [.authFailed, .denied, .network].contains(failure.failureClass) ? .unavailable(failure.message)
+            throw MavenPublishing.stopsTheRun(failure) ? .unavailable(failure.message)
                 : .usage(failure.message)
         } catch {
             throw Provisioner.workflowError(error)

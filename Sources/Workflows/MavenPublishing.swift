@@ -80,8 +80,9 @@ public struct MavenPublishing: Sendable {
     private func record(_ plan: MavenPlan, _ jobs: [MavenJob], client: MavenRepositoryClient, access: Access,
                         options: RunOptions, verify: Bool) async throws(WorkflowError) -> RunOutcome {
         let environment = context.environment
-        let authority = URLParts(access.url + "/")?.authority ?? access.url
-        let path = URLParts(access.url + "/")?.pathAndQuery.dropFirst() ?? ""
+        let parts = URLParts(access.url + "/")
+        let authority = parts?.authority ?? access.url
+        let path = parts?.pathAndQuery.dropFirst() ?? ""
         let run = NewRun(command: verify ? "maven-verify" : "maven-publish", commandLine: environment.commandLine,
                          toolVersion: RunEnvironment.toolVersion, host: environment.host, user: environment.user,
                          inputFile: plan.directory, registry: authority, namespace: path.isEmpty ? nil : String(path.dropLast()),
@@ -132,8 +133,13 @@ public struct MavenPublishing: Sendable {
             return nil
         } catch {
             let failure = JobFailure.classify(error, now: context.time.wallClock)
-            return [.authFailed, .denied, .network].contains(failure.failureClass) ? failure : nil
+            return Self.stopsTheRun(failure) ? failure : nil
         }
+    }
+
+    /// A failure that no job can get past (unreachable, credentials refused or without permission): exit 4.
+    static func stopsTheRun(_ failure: JobFailure) -> Bool {
+        [.authFailed, .denied, .network].contains(failure.failureClass)
     }
 
     static func options(_ options: RunOptions, access: Access) -> String {

@@ -45,7 +45,7 @@ extension RegistryClient {
         case .session(let url): location = url
         }
         let push = ScopeSet.repository(repository, push: true)
-        let timeout = Self.uploadTimeout(size)
+        let timeout = HTTPBody.uploadTimeout(size)
         switch mode {
         case .monolithic:
             let operation = "PUT blob \(repository.value) \(digest.short)"
@@ -67,7 +67,7 @@ extension RegistryClient {
                 let length = min(chunkSize, size - offset)
                 let piece = range?(offset, length) ?? Self.slice(body, offset: offset, length: length)
                 next = try await patch(next, repository: repository, digest: digest, body: piece,
-                                       range: offset..<(offset + length), timeout: Self.uploadTimeout(length))
+                                       range: offset..<(offset + length), timeout: HTTPBody.uploadTimeout(length))
                 offset += length
             }
             try await finishUpload(next, repository: repository, digest: digest)
@@ -154,11 +154,6 @@ extension RegistryClient {
         let text = header.hasPrefix("bytes=") ? String(header.dropFirst(6)) : header
         guard let dash = text.firstIndex(of: "-") else { return nil }
         return Int64(text[text.index(after: dash)...].trimmingASCIISpaces())
-    }
-
-    /// A long upload gets time for its bytes: at least the transport's default, plus a second per MiB.
-    static func uploadTimeout(_ size: Int64) -> Duration? {
-        size > 16 << 20 ? .seconds(60 + size / (1 << 20)) : nil
     }
 
     /// `length` bytes of `body` from `offset`, as a body of its own.

@@ -19,7 +19,20 @@ public actor BlobCoordinator {
         case transfer(mountFrom: RepositoryName?)
     }
 
-    private var holders: [Digest: [RepositoryName]] = [:]
+    /// Who holds a blob: every repository (looked up for each job, so a set), and the first two in the order they got
+    /// it (a mount source is the first that is not the asking repository).
+    private struct Holders {
+        var all: Set<RepositoryName> = []
+        var first: [RepositoryName] = []
+
+        mutating func add(_ repository: RepositoryName) {
+            if all.insert(repository).inserted, first.count < 2 { first.append(repository) }
+        }
+
+        func source(excluding repository: RepositoryName) -> RepositoryName? { first.first { $0 != repository } }
+    }
+
+    private var holders: [Digest: Holders] = [:]
     private var manifests: [RepositoryName: Set<Digest>] = [:]
     private var uploading: [Digest: [CheckedContinuation<Void, Never>]] = [:]
     private var fromHistory: [Digest: RepositoryName?] = [:]
@@ -34,8 +47,8 @@ public actor BlobCoordinator {
     /// uploads it, this waits and then plans again.
     public func plan(_ digest: Digest, for repository: RepositoryName) async -> Plan {
         while true {
-            if holders[digest]?.contains(repository) == true { return .present }
-            if let source = holders[digest]?.first(where: { $0 != repository }) { return .mount(from: source) }
+            if holders[digest]?.all.contains(repository) == true { return .present }
+            if let source = holders[digest]?.source(excluding: repository) { return .mount(from: source) }
             if uploading[digest] != nil {
                 await withCheckedContinuation { uploading[digest, default: []].append($0) }
                 continue
@@ -54,7 +67,7 @@ public actor BlobCoordinator {
 
     /// `repository` now holds `digest` (mounted, found present, or uploaded by someone else's plan).
     public func holds(_ digest: Digest, in repository: RepositoryName) {
-        if !(holders[digest]?.contains(repository) ?? false) { holders[digest, default: []].append(repository) }
+        holders[digest, default: Holders()].add(repository)
     }
 
     /// The transfer this job owned ended; waiters plan again (and mount, if it succeeded).
@@ -77,6 +90,6 @@ public actor BlobCoordinator {
     /// The repository `plan` would mount `digest` from into `repository`: the first of this run that holds it, else
     /// the one the audit log named.
     public func source(of digest: Digest, excluding repository: RepositoryName) -> RepositoryName? {
-        holders[digest]?.first { $0 != repository } ?? (fromHistory[digest] ?? nil).flatMap { $0 == repository ? nil : $0 }
+        holders[digest]?.source(excluding: repository) ?? (fromHistory[digest] ?? nil).flatMap { $0 == repository ? nil : $0 }
     }
 }

@@ -51,14 +51,14 @@ public final class MavenRepositoryFixture: Sendable {
     public let directory: TempDirectory
     /// How long the start took, from spawning nginx to its first answer.
     public let startDuration: Duration
-    private let process: ChildProcess
-    private let stopped = Mutex(false)
+    private let server: FixtureServer
+    private var process: ChildProcess { server.process }
 
     private init(options: Options, port: Int, directory: TempDirectory, process: ChildProcess, startDuration: Duration) {
         self.options = options
         self.port = port
         self.directory = directory
-        self.process = process
+        self.server = FixtureServer(process: process, directory: directory)
         self.startDuration = startDuration
     }
 
@@ -120,23 +120,7 @@ public final class MavenRepositoryFixture: Sendable {
     }
 
     /// Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its directory. Safe to call twice.
-    public func stop() async {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
-        }
-        guard first else { return }
-        process.signal(SIGTERM)
-        _ = try? await process.wait(timeout: .seconds(5))
-        directory.remove()
-    }
-
-    deinit {
-        if !stopped.withLock({ $0 }) {
-            process.terminateNow()
-            directory.remove()
-        }
-    }
+    public func stop() async { await server.stop() }
 
     // MARK: Observing and seeding
 

@@ -47,15 +47,15 @@ public final class RegistryFixture: Sendable {
     public let port: Int
     /// Holds `config.yml`, `storage/`, `access.log`, `registry.log` and, in htpasswd mode, `htpasswd`.
     public let directory: TempDirectory
-    private let process: ChildProcess
-    private let stopped = Mutex(false)
+    private let server: FixtureServer
+    private var process: ChildProcess { server.process }
 
     private init(mode: Mode, tls: TLSFiles?, port: Int, directory: TempDirectory, process: ChildProcess) {
         self.mode = mode
         self.tls = tls
         self.port = port
         self.directory = directory
-        self.process = process
+        self.server = FixtureServer(process: process, directory: directory)
     }
 
     /// `127.0.0.1:PORT`, as a registry is named in an image reference or with `--registry`.
@@ -101,7 +101,7 @@ public final class RegistryFixture: Sendable {
                     return fixture
                 case .portTaken(let log):
                     lastLog = log
-                    fixture.stopped.withLock { $0 = true }  // the process is gone; keep the directory for the retry
+                    fixture.server.forget()  // the process is gone; keep the directory for the retry
                 }
             }
             throw TestSupportError("docker-registry could not bind a free port after 5 attempts:\n\(ChildResult.tail(lastLog))")
@@ -112,24 +112,7 @@ public final class RegistryFixture: Sendable {
     }
 
     /// Stops the registry (SIGTERM, then SIGKILL after 5 s) and removes its directory. Safe to call twice.
-    public func stop() async {
-        let first = stopped.withLock { stopped in
-            defer { stopped = true }
-            return !stopped
-        }
-        guard first else { return }
-        process.signal(SIGTERM)
-        _ = try? await process.wait(timeout: .seconds(5))
-        directory.remove()
-    }
-
-    deinit {
-        // A test that threw before stop(): kill the registry and clean up here.
-        if !stopped.withLock({ $0 }) {
-            process.terminateNow()
-            directory.remove()
-        }
-    }
+    public func stop() async { await server.stop() }
 
     // MARK: Observing
 

@@ -62,8 +62,14 @@ import TestSupport
                                           body: big).status == 201)
         #expect(repository.storedFile("/com/example/smoke/lib/1.0.0/lib-1.0.0-big.zip")?.count == big.count)
 
-        // The access log keeps the client's method even for answers made by internal redirects.
-        let log = repository.accessLog()
+        // The access log keeps the client's method even for answers made by internal redirects. nginx writes a
+        // line once the request is done, which can be just after the client read the answer: wait for the last one.
+        var log = repository.accessLog()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !log.contains(where: { $0.contentLength == big.count }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            log = repository.accessLog()
+        }
         let unauthorized = log.filter { $0.status == 401 }
         #expect(unauthorized.count == 4)
         #expect(unauthorized.allSatisfy { $0.method == "PUT" })

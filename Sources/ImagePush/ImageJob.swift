@@ -53,9 +53,12 @@ public struct PushedManifest: Sendable, Equatable {
     public let digest: Digest
     public let mediaType: String
     public let platform: String?
-    /// The tags it was put under (empty: by digest, as an index's child).
+    /// The tags it was put under (empty: by digest, as an index's child or an OCI referrer).
     public let tags: [String]
     public let size: Int
+    /// What kind of referrer of the image it is (signature, attestation, sbom, referrer, referrers-index); nil: part
+    /// of the image.
+    public var referrer: String? = nil
 }
 
 /// What happened to one tag of a job.
@@ -80,21 +83,33 @@ public struct TagOutcome: Sendable, Equatable {
 public struct ImageJob: Sendable {
     public let repository: RepositoryName
     public let tags: [Tag]
-    /// What the tags should hold.
-    public let artifact: ImageArtifact
+    /// What the tags should hold: read before the run, or fetched from a source registry when first needed.
+    public let image: SourceImage
     /// What a tag may become; tags in `mutableTags` are `.mutable` whatever this says.
     public let policy: TagPolicy
     public let mutableTags: Set<String>
+    /// Copy what refers to the image in its source (signatures, attestations, OCI referrers) with it.
+    public let copyReferrers: Bool
     public let progress = JobProgress()
+
+    public init(repository: RepositoryName, tags: [Tag], image: SourceImage, policy: TagPolicy = .placeholder,
+                mutableTags: Set<String> = [], copyReferrers: Bool = true) {
+        self.repository = repository
+        self.tags = tags
+        self.image = image
+        self.policy = policy
+        self.mutableTags = mutableTags
+        self.copyReferrers = copyReferrers
+    }
 
     public init(repository: RepositoryName, tags: [Tag], artifact: ImageArtifact, policy: TagPolicy = .placeholder,
                 mutableTags: Set<String> = []) {
-        self.repository = repository
-        self.tags = tags
-        self.artifact = artifact
-        self.policy = policy
-        self.mutableTags = mutableTags
+        self.init(repository: repository, tags: tags, image: SourceImage(artifact), policy: policy,
+                  mutableTags: mutableTags)
     }
+
+    /// The root manifest's digest.
+    public var digest: Digest { image.digest }
 
     public func policy(for tag: Tag) -> TagPolicy { mutableTags.contains(tag.value) ? .mutable : policy }
 }
@@ -111,6 +126,8 @@ public final class JobProgress: Sendable {
         var pushed: [PushedManifest] = []
         /// Blob actions of the attempt in progress.
         var blobActions: [BlobAction] = []
+        /// Referrers (by root digest) settled in the repository.
+        var referrers: Set<Digest> = []
     }
 
     private let state = Mutex(State())
@@ -133,6 +150,8 @@ public final class JobProgress: Sendable {
     func addChild(_ digest: Digest) { state.withLock { _ = $0.children.insert(digest) } }
     func pushedManifest(_ manifest: PushedManifest) { state.withLock { $0.pushed.append(manifest) } }
     func blob(_ action: BlobAction) { state.withLock { $0.blobActions.append(action) } }
+    func hasReferrer(_ digest: Digest) -> Bool { state.withLock { $0.referrers.contains(digest) } }
+    func addReferrer(_ digest: Digest) { state.withLock { _ = $0.referrers.insert(digest) } }
 
     /// The blob actions recorded since the last call (one attempt's).
     public func takeBlobActions() -> [BlobAction] {
@@ -148,5 +167,5 @@ public final class JobProgress: Sendable {
     }
 
     /// How much of the job is done (blobs in place, tags settled): grows when an attempt advances it.
-    public var advancement: Int { state.withLock { $0.blobs.count + $0.outcomes.count } }
+    public var advancement: Int { state.withLock { $0.blobs.count + $0.outcomes.count + $0.referrers.count } }
 }

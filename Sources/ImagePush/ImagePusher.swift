@@ -37,8 +37,10 @@ public struct ImagePusher: Sendable {
 
     /// Pushes what is missing.
     public func push(_ job: ImageJob) async throws -> [TagOutcome] {
-        let artifact = job.artifact
-        let sources = await mountSources(for: job.repository, artifact: artifact)
+        let digest = job.digest
+        // A registry source is fetched only when a tag needs it; its mount sources are then asked for on the way.
+        let sources = if let loaded = job.image.loaded { await mountSources(for: job.repository, artifact: loaded.artifact) }
+            else { [RepositoryName]() }
         try await client.authorize(repository: job.repository, push: true, mountSources: sources)
         let pending = job.tags.filter { job.progress.outcome(for: $0) == nil }
         var toPush: [(tag: Tag, before: Digest?, action: TagAction)] = []
@@ -47,24 +49,47 @@ public struct ImagePusher: Sendable {
             let current = try await currentDigests(job.repository, tags: pending)
             repositoryExists = current.repositoryExists
             for tag in pending {
-                let digest = current.digests[tag.value] ?? nil
-                if digest == artifact.manifestDigest, let before = job.progress.manifestSent(tag) {
+                let held = current.digests[tag.value] ?? nil
+                if held == digest, let before = job.progress.manifestSent(tag) {
                     // An earlier attempt's PUT landed but its answer was lost (reset, timeout).
                     job.progress.record(TagOutcome(tag: tag, action: Self.action(before: before, policy: job.policy(for: tag)),
-                                                   before: before, after: digest))
+                                                   before: before, after: held))
                     continue
                 }
-                switch try decide(digest, tag: tag, policy: job.policy(for: tag), artifact: artifact) {
+                switch try decide(held, tag: tag, policy: job.policy(for: tag), digest: digest) {
                 case .push(let before, let action): toPush.append((tag, before, action))
-                case .settled(let action, let digest):
-                    job.progress.record(TagOutcome(tag: tag, action: action, before: digest, after: digest))
+                case .settled(let action, let held):
+                    job.progress.record(TagOutcome(tag: tag, action: action, before: held, after: held))
                 }
             }
         }
         guard !toPush.isEmpty else { return job.progress.outcomes(in: job.tags) }
-        let complete = await blobs.hasManifest(artifact.manifestDigest, in: job.repository)
-        if !complete { try await pushBlobs(job, artifact: artifact, checkExists: repositoryExists) }
-        for manifest in artifact.manifestsInPushOrder.dropLast() where !complete && !job.progress.hasChild(manifest.digest) {
+        let resolved = try await job.image.resolve()
+        let artifact = resolved.artifact
+        try await pushTree(artifact, job, checkExists: repositoryExists)
+        for (tag, before, action) in toPush {
+            job.progress.sendingManifest(tag, before: job.progress.manifestSent(tag) ?? before)
+            let pushed = try await client.putManifest(repository: job.repository, reference: tag.value,
+                                                      bytes: artifact.manifest, mediaType: artifact.manifestMediaType)
+            job.progress.record(TagOutcome(tag: tag, action: action, before: before, after: pushed))
+        }
+        await blobs.holds(manifest: artifact.manifestDigest, in: job.repository)
+        job.progress.pushedManifest(PushedManifest(digest: artifact.manifestDigest, mediaType: artifact.manifestMediaType,
+                                                   platform: nil, tags: toPush.map(\.tag.value),
+                                                   size: artifact.manifest.count))
+        if job.copyReferrers {
+            for referrer in resolved.referrers where !job.progress.hasReferrer(referrer.artifact.manifestDigest) {
+                try await pushReferrer(referrer, job)
+            }
+        }
+        return job.progress.outcomes(in: job.tags)
+    }
+
+    /// The blobs and child manifests of `artifact` (not its root), unless this run put it into the repository already.
+    private func pushTree(_ artifact: ImageArtifact, _ job: ImageJob, checkExists: Bool) async throws {
+        guard await !blobs.hasManifest(artifact.manifestDigest, in: job.repository) else { return }
+        try await pushBlobs(job, artifact.blobs, checkExists: checkExists)
+        for manifest in artifact.manifestsInPushOrder.dropLast() where !job.progress.hasChild(manifest.digest) {
             _ = try await client.putManifest(repository: job.repository, reference: manifest.digest.description,
                                              bytes: manifest.bytes, mediaType: manifest.mediaType)
             job.progress.addChild(manifest.digest)
@@ -72,28 +97,33 @@ public struct ImagePusher: Sendable {
                                                        platform: manifest.platform?.description, tags: [],
                                                        size: manifest.bytes.count))
         }
-        for (tag, before, action) in toPush {
-            job.progress.sendingManifest(tag, before: job.progress.manifestSent(tag) ?? before)
-            let digest = try await client.putManifest(repository: job.repository, reference: tag.value,
-                                                      bytes: artifact.manifest, mediaType: artifact.manifestMediaType)
-            job.progress.record(TagOutcome(tag: tag, action: action, before: before, after: digest))
+    }
+
+    /// A signature, attestation or referrer of the image: put under its tag (or by digest) unless already there.
+    private func pushReferrer(_ referrer: Referrer, _ job: ImageJob) async throws {
+        let artifact = referrer.artifact
+        let reference = referrer.tag?.value ?? artifact.manifestDigest.description
+        let held = try await client.manifestDescriptor(repository: job.repository, reference: reference)?.digest
+        if held != artifact.manifestDigest {
+            try await pushTree(artifact, job, checkExists: true)
+            _ = try await client.putManifest(repository: job.repository, reference: reference, bytes: artifact.manifest,
+                                             mediaType: artifact.manifestMediaType)
+            job.progress.pushedManifest(PushedManifest(digest: artifact.manifestDigest, mediaType: artifact.manifestMediaType,
+                                                       platform: nil, tags: referrer.tag.map { [$0.value] } ?? [],
+                                                       size: artifact.manifest.count, referrer: referrer.kind.rawValue))
         }
-        await blobs.holds(manifest: artifact.manifestDigest, in: job.repository)
-        let tagged = toPush.map(\.tag.value)
-        job.progress.pushedManifest(PushedManifest(digest: artifact.manifestDigest, mediaType: artifact.manifestMediaType,
-                                                   platform: nil, tags: tagged, size: artifact.manifest.count))
-        return job.progress.outcomes(in: job.tags)
+        job.progress.addReferrer(artifact.manifestDigest)
     }
 
     /// What a push would do, without writing anything.
     public func plan(_ job: ImageJob) async throws -> [TagOutcome] {
-        let artifact = job.artifact
+        let expected = job.digest
         let current = try await currentDigests(job.repository, tags: job.tags)
         return job.tags.map { tag in
             let digest = current.digests[tag.value] ?? nil
-            switch (try? decide(digest, tag: tag, policy: job.policy(for: tag), artifact: artifact))
-                ?? .settled(.kept, digest ?? artifact.manifestDigest) {
-            case .push: return TagOutcome(tag: tag, action: .planned, before: digest, after: artifact.manifestDigest)
+            switch (try? decide(digest, tag: tag, policy: job.policy(for: tag), digest: expected))
+                ?? .settled(.kept, digest ?? expected) {
+            case .push: return TagOutcome(tag: tag, action: .planned, before: digest, after: expected)
             case .settled(let action, _): return TagOutcome(tag: tag, action: action, before: digest, after: digest)
             }
         }
@@ -104,16 +134,16 @@ public struct ImagePusher: Sendable {
         case settled(TagAction, Digest)
     }
 
-    private func decide(_ current: Digest?, tag: Tag, policy: TagPolicy, artifact: ImageArtifact) throws -> Decision {
+    private func decide(_ current: Digest?, tag: Tag, policy: TagPolicy, digest: Digest) throws -> Decision {
         guard let current else { return .push(before: nil, action: .pushed) }
-        if current == artifact.manifestDigest { return .settled(.skipped, current) }
+        if current == digest { return .settled(.skipped, current) }
         if force { return .push(before: current, action: .overwritten) }
         switch policy {
         case .placeholder: return .settled(.kept, current)
         case .mutable: return .push(before: current, action: .moved)
         case .immutable:
             throw JobFailure(failureClass: .conflict, message: "tag \(tag) already holds \(current.short), not "
-                             + "\(artifact.manifestDigest.short): release tags are immutable; publish a new version, "
+                             + "\(digest.short): release tags are immutable; publish a new version, "
                              + "or pass --force to overwrite it")
         }
     }
@@ -136,9 +166,9 @@ public struct ImagePusher: Sendable {
         return sources
     }
 
-    /// Every blob the job still needs, a few at a time.
-    private func pushBlobs(_ job: ImageJob, artifact: ImageArtifact, checkExists: Bool) async throws {
-        let needed = artifact.blobs.filter { !job.progress.hasBlob($0.digest) }
+    /// Every blob of `all` the job still needs, a few at a time.
+    private func pushBlobs(_ job: ImageJob, _ all: [ImageBlob], checkExists: Bool) async throws {
+        let needed = all.filter { !job.progress.hasBlob($0.digest) }
         // Small blobs (a placeholder's) go one after the other: parallel requests save nothing there, and one
         // fault then fails exactly one attempt.
         let concurrency = needed.contains { $0.size > Self.smallBlob } ? Self.blobConcurrency : 1
@@ -190,6 +220,10 @@ public struct ImagePusher: Sendable {
             }
         } catch {
             if case .transfer = plan { await blobs.finished(blob.digest, in: job.repository, success: false) }
+            // A body streamed from a source registry that broke: the source's answer says why.
+            if case .remote(let source, let digest, _) = blob.content, let cause = source.meter.takeFailure(of: digest) {
+                throw cause
+            }
             throw error
         }
         if case .transfer = plan {

@@ -17,7 +17,7 @@ public struct ImageVerifier: Sendable {
             let digest = try await client.manifestDescriptor(repository: job.repository, reference: tag.value)?.digest
             let action: TagAction = switch digest {
             case nil: .missing
-            case job.artifact.manifestDigest?: .verified
+            case job.digest?: .verified
             default: .different
             }
             job.progress.record(TagOutcome(tag: tag, action: action, before: digest, after: digest))

@@ -3,6 +3,9 @@
 public struct ImageSourceError: Error, Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let problem: String
+    /// The source is a registry that could not be used (unreachable, refused the credentials, rate limited), not a
+    /// bad reference: the CLI exits 4 instead of 2.
+    public var unavailable = false
 
     public init(_ path: String, _ problem: String) {
         self.path = path

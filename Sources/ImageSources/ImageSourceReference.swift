@@ -1,18 +1,22 @@
 import Foundation
+import OCI
 
 /// Where an image comes from, in skopeo's transport syntax:
 ///
 /// - `oci:DIR[:TAG|@DIGEST]` — an OCI image layout directory (buildah, `docker buildx --output type=oci`, skopeo);
 /// - `oci-archive:FILE[:TAG]` — the same layout as a tar;
-/// - `docker-archive:FILE[:NAME:TAG]` — what `docker save` writes (both its shapes).
+/// - `docker-archive:FILE[:NAME:TAG]` — what `docker save` writes (both its shapes);
+/// - `docker://[HOST/]NAME[:TAG|@DIGEST]` — an image in a registry (Docker Hub short names resolve as docker
+///   resolves them), read by ``RegistryImageReader``.
 ///
 /// Relative paths resolve against `base` (the services file's directory).
 public enum ImageSourceReference: Sendable, Equatable, CustomStringConvertible {
     case ociLayout(directory: String, reference: String?)
     case ociArchive(file: String, reference: String?)
     case dockerArchive(file: String, name: String?)
+    case registry(ImageReference)
 
-    public static let transports = ["oci:", "oci-archive:", "docker-archive:"]
+    public static let transports = ["oci:", "oci-archive:", "docker-archive:", "docker://"]
 
     public static func parse(_ text: String, relativeTo base: String? = nil) throws(ImageSourceError) -> ImageSourceReference {
         func split(_ rest: Substring, allowDigest: Bool) -> (String, String?) {
@@ -34,11 +38,17 @@ public enum ImageSourceReference: Sendable, Equatable, CustomStringConvertible {
             let (path, reference) = split(text.dropFirst("oci:".count), allowDigest: true)
             return .ociLayout(directory: try absolute(path), reference: reference)
         }
+        if text.hasPrefix("docker://") {
+            do { return .registry(try ImageReference(parsing: String(text.dropFirst("docker://".count)))) } catch {
+                throw ImageSourceError(text, "is not an image reference: \(error.message)")
+            }
+        }
         if text.hasPrefix("docker-archive:") {
             let (path, name) = split(text.dropFirst("docker-archive:".count), allowDigest: false)
             return .dockerArchive(file: try absolute(path), name: name)
         }
-        throw ImageSourceError(text, "is not an image source: use oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]")
+        throw ImageSourceError(text, "is not an image source: use oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                               + "docker-archive:FILE[:NAME:TAG] or docker://HOST/NAME[:TAG|@DIGEST]")
     }
 
     public var description: String {
@@ -47,6 +57,7 @@ public enum ImageSourceReference: Sendable, Equatable, CustomStringConvertible {
             "oci:\(directory)" + (reference.map { $0.hasPrefix("sha256:") ? "@\($0)" : ":\($0)" } ?? "")
         case let .ociArchive(file, reference): "oci-archive:\(file)" + (reference.map { ":\($0)" } ?? "")
         case let .dockerArchive(file, name): "docker-archive:\(file)" + (name.map { ":\($0)" } ?? "")
+        case let .registry(reference): "docker://\(reference)"
         }
     }
 }
@@ -74,6 +85,8 @@ public struct ImageLoader: Sendable {
         case let .ociArchive(file, tag):
             var reader = OCILayoutReader(store: BlobStore(storage: .archive(try TarIndex(path: file), prefix: ""), location: file))
             return try reader.load(reference: tag)
+        case .registry:
+            throw ImageSourceError(reference.description, "is in a registry: it is read over the network, not loaded")
         case let .dockerArchive(file, name):
             return try DockerArchiveReader(tar: try TarIndex(path: file), compress: compress,
                                            compressor: LayerCompressor(directory: cacheDirectory)).load(name: name)

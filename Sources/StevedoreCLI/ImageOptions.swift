@@ -20,6 +20,8 @@ struct ImageOptions: ParsableArguments {
     @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Chunk size for --upload-mode chunked (ghcr.io refuses chunks over 4MiB).", valueName: "size"))
     var chunkSize: String = "4MiB"
 
+    @OptionGroup var sources: SourceOptions
+
     func validate() throws {
         guard Self.bytes(chunkSize).map({ $0 > 0 }) == true else {
             throw ValidationError("--chunk-size '\(chunkSize)' is not a size like 4MiB, 5MB or 1048576")
@@ -37,8 +39,21 @@ struct ImageOptions: ParsableArguments {
         }
     }
 
-    var catalog: ImageCatalog {
-        ImageCatalog(loader: ImageLoader(compress: compress == .gzip), platforms: (try? platforms()) ?? [])
+    /// Runs `body` with the catalog of this command's images; the source registries' connections, opened only
+    /// for `docker://` sources, are closed however it ends.
+    func withCatalog<T: Sendable>(_ context: WorkflowContext, _ options: RunOptions,
+                                  _ body: (ImageCatalog) async throws -> T) async throws -> T {
+        let registries = SourceRegistries(settings: try sources.settings(), context: context, options: options)
+        let catalog = ImageCatalog(loader: ImageLoader(compress: compress == .gzip), platforms: (try? platforms()) ?? [],
+                                   registries: registries)
+        do {
+            let result = try await body(catalog)
+            await registries.shutdown()
+            return result
+        } catch {
+            await registries.shutdown()
+            throw error
+        }
     }
 
     func apply(to options: inout RunOptions) {

@@ -29,13 +29,16 @@ struct ProvisionCommand: StevedoreCommand {
         var options = registry.options
         options.force = force
         images.apply(to: &options)
-        let context = registry.context(registry.console), catalog = images.catalog
-        if dryRun {
-            return ExitStatus(try await DryRun(context: context, catalog: catalog).plan(services, access: access, options: options))
-        }
-        return try await database.withLog { log in
-            ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
-                .provision(services, access: access, options: options))
+        let context = registry.context(registry.console), dryRun = self.dryRun
+        return try await images.withCatalog(context, options) { catalog in
+            if dryRun {
+                return ExitStatus(try await DryRun(context: context, catalog: catalog)
+                    .plan(services, access: access, options: options))
+            }
+            return try await database.withLog { log in
+                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                    .provision(services, access: access, options: options))
+            }
         }
     }
 }
@@ -60,10 +63,11 @@ struct VerifyCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (services, access) = try registry.resolve(file: file)
         let context = registry.context(registry.console), options = registry.options, version = self.version
-        let catalog = images.catalog
-        return try await database.withLog { log in
-            ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
-                .verify(services, version: version, access: access, options: options))
+        return try await images.withCatalog(context, options) { catalog in
+            try await database.withLog { log in
+                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                    .verify(services, version: version, access: access, options: options))
+            }
         }
     }
 }

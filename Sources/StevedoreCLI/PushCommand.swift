@@ -54,14 +54,16 @@ struct PushCommand: StevedoreCommand {
         images.apply(to: &options)
         let release = ReleaseSettings(version: version, mutableTags: alsoTags.isEmpty ? ["latest"] : alsoTags,
                                       moment: latest)
-        let context = registry.context(registry.console), catalog = images.catalog
-        if dryRun {
-            return ExitStatus(try await DryRun(context: context, catalog: catalog)
-                .plan(services, release: release, access: access, options: options))
-        }
-        return try await database.withLog { log in
-            ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
-                .release(services, release, access: access, options: options))
+        let context = registry.context(registry.console), dryRun = self.dryRun
+        return try await images.withCatalog(context, options) { catalog in
+            if dryRun {
+                return ExitStatus(try await DryRun(context: context, catalog: catalog)
+                    .plan(services, release: release, access: access, options: options))
+            }
+            return try await database.withLog { log in
+                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                    .release(services, release, access: access, options: options))
+            }
         }
     }
 }

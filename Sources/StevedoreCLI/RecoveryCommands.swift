@@ -54,12 +54,15 @@ struct RetryCommand: StevedoreCommand {
         let (run, classes, services, registry) = (self.run, Set(self.classes), Set(self.services), self.registry)
         var options = registry.options
         images.apply(to: &options)
-        let catalog = images.catalog
-        return try await database.withLog { [options] log in
-            let original = try await recordedRun(run, in: log, what: "retry", selector: RunSelector(excludingCommands: ["verify"]))
-            let access = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
-            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console), catalog: catalog)
-                .retry(original, classes: classes, services: services, access: access, options: options))
+        let context = registry.context(registry.console)
+        return try await images.withCatalog(context, options) { [options] catalog in
+            try await database.withLog { log in
+                let original = try await recordedRun(run, in: log, what: "retry",
+                                                     selector: RunSelector(excludingCommands: ["verify"]))
+                let access = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
+                return ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                    .retry(original, classes: classes, services: services, access: access, options: options))
+            }
         }
     }
 }
@@ -85,8 +88,8 @@ struct ResumeCommand: StevedoreCommand {
         let (run, registry) = (self.run, self.registry)
         var options = registry.options
         images.apply(to: &options)
-        let catalog = images.catalog
-        return try await database.withLog { [options] log in
+        let context = registry.context(registry.console)
+        return try await images.withCatalog(context, options) { [options] catalog in try await database.withLog { log in
             let target = try await recordedRun(run, in: log, what: "resume",
                                                selector: RunSelector(statuses: [.died, .interrupted]))
             switch target.status {
@@ -99,8 +102,8 @@ struct ResumeCommand: StevedoreCommand {
                                    + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
             }
             let access = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
-            return ExitStatus(try await Provisioner(log: log, context: registry.context(registry.console), catalog: catalog)
+            return ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
                 .resume(target, access: access, options: options))
-        }
+        } }
     }
 }

@@ -20,17 +20,17 @@ public struct DryRun: Sendable {
                      options: RunOptions) async throws(WorkflowError) -> RunOutcome {
         let progress = context.progress, time = context.time
         let images: [ImageCatalog.Entry]
-        do { images = try catalog.load(file) } catch { throw .input(error) }
+        do { images = try await catalog.load(file) } catch { throw .input(error) }
         do {
             return try await context.withClient(access, options) { client in
                 try await context.preflight(client, access)
                 let pusher = ImagePusher(client: client, force: options.force, blobs: BlobCoordinator(), time: time)
                 let jobs = zip(file.services, images).map { service, image in
                     guard let release else {
-                        return ImageJob(repository: service.repository, tags: service.tags, artifact: image.artifact)
+                        return ImageJob(repository: service.repository, tags: service.tags, image: image.image)
                     }
                     let tags = ([release.version] + release.mutableTags).compactMap { try? Tag(validating: $0) }
-                    return ImageJob(repository: service.repository, tags: tags, artifact: image.artifact, policy: .immutable,
+                    return ImageJob(repository: service.repository, tags: tags, image: image.image, policy: .immutable,
                                     mutableTags: Set(release.mutableTags))
                 }
                 let failures = FailureTally()

@@ -18,7 +18,7 @@ public struct ImageKind: JobKindHandler {
     }
 
     public func completion(of payload: ImageJob, output: [TagOutcome], at: Date) -> JobCompletion {
-        let expected = payload.artifact.manifestDigest
+        let expected = payload.digest
         let changed = output.contains { [.pushed, .overwritten, .moved].contains($0.action) }
         let checked = output.contains { $0.action == .verified || $0.action == .different }
         let kept = output.filter { $0.action == .kept }
@@ -45,7 +45,7 @@ public struct ImageKind: JobKindHandler {
         }
     }
 
-    public func bytes(of payload: ImageJob) -> Int64 { payload.artifact.totalBlobBytes }
+    public func bytes(of payload: ImageJob) -> Int64 { payload.image.loaded?.artifact.totalBlobBytes ?? 0 }
 
     public func line(target: String, output: [TagOutcome], attempts: Int) -> String {
         var groups: [(TagAction, [String])] = []

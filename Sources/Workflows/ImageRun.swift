@@ -34,7 +34,7 @@ public struct ReleaseSettings: Sendable, Codable, Equatable {
 /// One job of an image run before it is recorded: what the audit log gets, what the pusher gets, and its phase.
 struct PlannedImageJob: Sendable {
     var new: NewJob
-    var artifact: ImageArtifact
+    var image: SourceImage
     var policy: TagPolicy
     var mutableTags: Set<String>
     /// Jobs of phase 1 run only when every job of phase 0 succeeded (a release's mutable tags).
@@ -102,8 +102,8 @@ struct ImageRunExecutor: Sendable {
                         jobs: [WorkItem<ImageJob>]) -> @Sendable (Digest) async -> RepositoryName? {
         var manifests: [Digest: Digest] = [:]
         for job in jobs {
-            for blob in job.payload.artifact.blobs where manifests[blob.digest] == nil {
-                manifests[blob.digest] = job.payload.artifact.manifestDigest
+            for blob in job.payload.image.loaded?.artifact.blobs ?? [] where manifests[blob.digest] == nil {
+                manifests[blob.digest] = job.payload.digest
             }
         }
         return { [manifests] digest in
@@ -115,12 +115,14 @@ struct ImageRunExecutor: Sendable {
         }
     }
 
-    /// Blob bytes a run may upload: every distinct blob once.
+    /// Blob bytes a run may upload: every distinct blob once (of the images known before the run).
     static func distinctBytes(_ jobs: [WorkItem<ImageJob>]) -> Int64 {
         var seen: Set<Digest> = []
         var total: Int64 = 0
         for job in jobs {
-            for blob in job.payload.artifact.blobs where seen.insert(blob.digest).inserted { total += blob.size }
+            for blob in job.payload.image.loaded?.artifact.blobs ?? [] where seen.insert(blob.digest).inserted {
+                total += blob.size
+            }
         }
         return total
     }

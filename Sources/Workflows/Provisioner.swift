@@ -32,10 +32,10 @@ public struct Provisioner: Sendable {
     /// Pushes each service's image (its `image:`, else the placeholder) to its tags; a tag holding another image is
     /// kept unless `--force`.
     public func provision(_ file: ServicesFile, access: RegistryAccess, options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let images = try loadImages(file)
+        let images = try await loadImages(file)
         let jobs = zip(file.services, images).enumerated().map { index, pair in
             PlannedImageJob(new: Self.newJob(index + 1, pair.0, access, tags: pair.0.tags.map(\.value), source: pair.1),
-                            artifact: pair.1.artifact, policy: .placeholder, mutableTags: [], phase: 0)
+                            image: pair.1.image, policy: .placeholder, mutableTags: [], phase: 0)
         }
         return try await start(Plan(command: "provision", inputFile: file.path, inputSHA256: file.sha256.description,
                                     namespace: file.namespace, jobs: jobs), access: access, options: options, push: true)
@@ -45,11 +45,11 @@ public struct Provisioner: Sendable {
     /// `version`, checks that tag instead of the file's.
     public func verify(_ file: ServicesFile, version: String? = nil, access: RegistryAccess,
                        options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let images = try loadImages(file)
+        let images = try await loadImages(file)
         let jobs = zip(file.services, images).enumerated().map { index, pair in
             PlannedImageJob(new: Self.newJob(index + 1, pair.0, access, tags: version.map { [$0] } ?? pair.0.tags.map(\.value),
                                              source: pair.1),
-                            artifact: pair.1.artifact, policy: .placeholder, mutableTags: [], phase: 0)
+                            image: pair.1.image, policy: .placeholder, mutableTags: [], phase: 0)
         }
         return try await start(Plan(command: "verify", inputFile: file.path, inputSHA256: file.sha256.description,
                                     namespace: file.namespace, jobs: jobs), access: access, options: options, push: false)
@@ -59,20 +59,20 @@ public struct Provisioner: Sendable {
     /// says (after all version tags by default, so a half-failed release never moves `latest`).
     public func release(_ file: ServicesFile, _ release: ReleaseSettings, access: RegistryAccess,
                         options: RunOptions) async throws(WorkflowError) -> RunOutcome {
-        let images = try loadImages(file)
+        let images = try await loadImages(file)
         var jobs: [PlannedImageJob] = []
         let mutable = Set(release.mutableTags)
         for (service, image) in zip(file.services, images) {
             let versionTags = release.moment == .each ? [release.version] + release.mutableTags : [release.version]
             jobs.append(PlannedImageJob(new: Self.newJob(jobs.count + 1, service, access, tags: versionTags, source: image),
-                                        artifact: image.artifact, policy: .immutable,
+                                        image: image.image, policy: .immutable,
                                         mutableTags: release.moment == .each ? mutable : [], phase: 0))
         }
         if release.moment == .afterAll && !mutable.isEmpty {
             for (service, image) in zip(file.services, images) {
                 jobs.append(PlannedImageJob(new: Self.newJob(jobs.count + 1, service, access, tags: release.mutableTags,
                                                              source: image),
-                                            artifact: image.artifact, policy: .mutable, mutableTags: mutable, phase: 1))
+                                            image: image.image, policy: .mutable, mutableTags: mutable, phase: 1))
             }
         }
         return try await start(Plan(command: "push", inputFile: file.path, inputSHA256: file.sha256.description,
@@ -97,7 +97,7 @@ public struct Provisioner: Sendable {
         let again = continuing(original)
         var jobs: [PlannedImageJob] = []
         for job in failed {
-            var planned = try again.recorded(job, release: release, command: original.command)
+            var planned = try await again.recorded(job, release: release, command: original.command)
             planned.new.seq = jobs.count + 1
             planned.new.registry = access.registry.description
             planned.new.target = "\(access.registry)/\(job.repository)"
@@ -116,9 +116,8 @@ public struct Provisioner: Sendable {
         let unfinished = rows.filter { [.pending, .running, .cancelled].contains($0.status) }
         let release = RecordedOptions.release(run.options)
         let again = continuing(run)
-        let planned = try unfinished.map { row throws(WorkflowError) in
-            try again.recorded(row, release: release, command: run.command)
-        }
+        var planned: [PlannedImageJob] = []
+        for row in unfinished { planned.append(try await again.recorded(row, release: release, command: run.command)) }
         let environment = context.environment
         try await audited {
             try await log.reopenRun(run.id, commandLine: environment.commandLine, pid: environment.pid,
@@ -145,12 +144,20 @@ public struct Provisioner: Sendable {
     private func continuing(_ run: RunRow) -> Provisioner {
         var catalog = self.catalog
         catalog.platforms = RecordedOptions.platforms(run.options).compactMap(Platform.init(parsing:))
+        if let registries = catalog.registries, !RecordedOptions.referrers(run.options) {
+            var settings = registries.settings
+            settings.copyReferrers = false
+            catalog.registries = SourceRegistries(settings: settings, context: registries.context, options: registries.options)
+        }
         return Provisioner(log: log, context: context, catalog: catalog)
     }
 
-    private func loadImages(_ file: ServicesFile) throws(WorkflowError) -> [ImageCatalog.Entry] {
+    private func loadImages(_ file: ServicesFile) async throws(WorkflowError) -> [ImageCatalog.Entry] {
         let images: [ImageCatalog.Entry]
-        do { images = try catalog.load(file) } catch { throw .input(error) }
+        do { images = try await catalog.load(file) } catch { throw .input(error) }
+        if let registries = catalog.registries {
+            try await PullBudgetCheck(registries: registries, context: context).ensure()
+        }
         // One warning per distinct image, naming the services that use it.
         var unlabelled: [(source: String, services: [String])] = []
         for (service, source) in ImageCatalog.unlabelled(file, images) {
@@ -173,19 +180,19 @@ public struct Provisioner: Sendable {
     static func newJob(_ seq: Int, _ service: ServicesFile.Service, _ access: RegistryAccess, tags: [String],
                        source: ImageCatalog.Entry) -> NewJob {
         NewJob(seq: seq, service: service.name, registry: access.registry.description, repository: service.repository.value,
-               items: tags, source: source.source, sourceDigest: source.artifact.manifestDigest.description)
+               items: tags, source: source.source, sourceDigest: source.image.digest.description)
     }
 
     /// A recorded job as it is run again: its image loaded from its recorded source (which must still be what the
     /// run pushed), its tag policy from the run's command and release settings.
-    private func recorded(_ row: JobRow, release: ReleaseSettings?, command: String) throws(WorkflowError) -> PlannedImageJob {
+    private func recorded(_ row: JobRow, release: ReleaseSettings?, command: String) async throws(WorkflowError) -> PlannedImageJob {
         let source = row.source ?? ImageCatalog.placeholderPrefix
         let entry: ImageCatalog.Entry
-        do { entry = try catalog.load(source: source) } catch {
+        do { entry = try await catalog.load(source: source) } catch {
             throw .usage("run \(row.runID) job \(row.service): its image source cannot be read: \(error)")
         }
-        if let expected = row.sourceDigest, expected != entry.artifact.manifestDigest.description {
-            throw .usage("run \(row.runID) job \(row.service): its source \(source) now holds \(entry.artifact.manifestDigest), "
+        if let expected = row.sourceDigest, expected != entry.image.digest.description {
+            throw .usage("run \(row.runID) job \(row.service): its source \(source) now holds \(entry.image.digest), "
                          + "not the \(expected) the run pushed; push the new image in a new run")
         }
         let mutable = Set(release?.mutableTags ?? [])
@@ -194,18 +201,19 @@ public struct Provisioner: Sendable {
         return PlannedImageJob(new: NewJob(seq: row.seq, service: row.service, registry: row.registry,
                                            repository: row.repository, target: row.target, items: row.items,
                                            source: source, sourceDigest: row.sourceDigest),
-                               artifact: entry.artifact, policy: policy, mutableTags: release == nil ? [] : mutable,
+                               image: entry.image, policy: policy, mutableTags: release == nil ? [] : mutable,
                                phase: onlyMutable && release?.moment == .afterAll ? 1 : 0)
     }
 
     /// Records the run and all its jobs (pending) before anything is sent, then runs them.
-    private func start(_ plan: Plan, access: RegistryAccess, options: RunOptions, push: Bool) async throws(WorkflowError) -> RunOutcome {
+    func start(_ plan: Plan, access: RegistryAccess, options: RunOptions, push: Bool) async throws(WorkflowError) -> RunOutcome {
         let environment = context.environment
         let run = NewRun(command: plan.command, commandLine: environment.commandLine, toolVersion: RunEnvironment.toolVersion,
                          host: environment.host, user: environment.user, inputFile: plan.inputFile,
                          inputSHA256: plan.inputSHA256, registry: access.registry.description, namespace: plan.namespace,
                          options: RecordedOptions.json(options, access: access, release: plan.release,
-                                                       platforms: catalog.platforms.map(\.description)),
+                                                       platforms: catalog.platforms.map(\.description),
+                                                       referrers: catalog.registries?.settings.copyReferrers ?? true),
                          parentRunID: plan.parentRunID, startedAt: context.time.wallClock, pid: environment.pid)
         let runID = try await audited { try await log.beginRun(run) }
         let ids = try await audited { try await log.insertJobs(run: runID, plan.jobs.map(\.new)) }
@@ -228,10 +236,36 @@ public struct Provisioner: Sendable {
             let tags = try job.new.items.map { text throws(ReferenceError) in try Tag(validating: text) }
             return WorkItem(runID: runID, id: id, seq: job.new.seq, service: job.new.service,
                             target: "\(job.new.registry)/\(name)", priorAttempts: priorAttempts,
-                            payload: ImageJob(repository: name, tags: tags, artifact: job.artifact, policy: job.policy,
-                                              mutableTags: job.mutableTags))
+                            payload: ImageJob(repository: name, tags: tags, image: job.image, policy: job.policy,
+                                              mutableTags: job.mutableTags,
+                                              copyReferrers: catalog.registries?.settings.copyReferrers ?? true))
         } catch {
             throw .usage("the audit log names an invalid job (\(error.message)); it cannot be continued")
         }
+    }
+}
+
+extension Provisioner {
+    /// `stevedore copy SRC DST`: one image (a registry source, a layout or an archive) to one tag of a repository,
+    /// recorded as a one-job run (command `copy`). Like skopeo, a tag holding another image is moved to this one
+    /// (the digest it held is recorded).
+    public func copy(source: String, to destination: ImageReference, access: RegistryAccess,
+                     options: RunOptions) async throws(WorkflowError) -> RunOutcome {
+        guard let tag = destination.tag else {
+            throw .usage("destination \(destination) names no tag: give docker://HOST/NAME:TAG")
+        }
+        let entry: ImageCatalog.Entry
+        do { entry = try await catalog.load(source: source) } catch {
+            throw error.unavailable ? .unavailable(error.description) : .usage(error.description)
+        }
+        if let registries = catalog.registries {
+            try await PullBudgetCheck(registries: registries, context: context).ensure()
+        }
+        let job = NewJob(seq: 1, service: destination.repository.value, registry: access.registry.description,
+                         repository: destination.repository.value, items: [tag.value], source: entry.source,
+                         sourceDigest: entry.image.digest.description)
+        let planned = PlannedImageJob(new: job, image: entry.image, policy: .mutable, mutableTags: [tag.value], phase: 0)
+        return try await start(Plan(command: "copy", inputFile: nil, inputSHA256: nil, namespace: nil, jobs: [planned]),
+                               access: access, options: options, push: true)
     }
 }

@@ -6,13 +6,14 @@ import OCI
 /// tags move, which `retry` and `resume` read back.
 enum RecordedOptions {
     static func json(_ options: RunOptions, access: RegistryAccess, release: ReleaseSettings?,
-                     platforms: [String] = []) -> String {
+                     platforms: [String] = [], referrers: Bool = true) -> String {
         var object: [String: Any] = [
             "concurrency": options.concurrency, "max_attempts": options.maxAttempts, "force": options.force,
             "plain_http": access.plainHTTP, "tls": access.plainHTTP ? "none" : access.trust.name,
             "authenticated": access.credentials != nil, "upload": uploadName(options.uploadMode),
         ]
         if !platforms.isEmpty { object["platforms"] = platforms }
+        if !referrers { object["referrers"] = false }
         if let release, let data = try? JSONEncoder().encode(release),
            let encoded = try? JSONSerialization.jsonObject(with: data) {
             object["release"] = encoded
@@ -34,6 +35,13 @@ enum RecordedOptions {
         guard let options, let object = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any]
         else { return [] }
         return object["platforms"] as? [String] ?? []
+    }
+
+    /// Whether the run copied referrers with its registry sources (`--no-referrers` recorded as false).
+    static func referrers(_ options: String?) -> Bool {
+        guard let options, let object = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any]
+        else { return true }
+        return object["referrers"] as? Bool ?? true
     }
 
     static func uploadName(_ mode: UploadMode) -> String {

@@ -114,19 +114,28 @@ public struct WorkflowContext: Sendable {
     func withTransport<T: Sendable>(_ access: RegistryAccess, _ options: RunOptions,
                                     onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in },
                                     _ body: (any HTTPTransport) async throws -> T) async throws -> T {
-        let (network, shutdown) = transports.transport(for: access, options: options)
-        let limiter = RateLimiter(.init(rate: HostPolicy.rate(forHost: access.registry.host, requested: options.rate)),
-                                  time: time)
-        let throttled = ThrottledTransport(base: LoggingTransport(base: network, logger: logger), limiter: limiter,
-                                           now: { [time] in time.wallClock }, onPause: onPause)
+        let (transport, shutdown) = pacedTransport(access, options, onPause: onPause)
         do {
-            let result = try await body(MeteredTransport(base: throttled))
+            let result = try await body(transport)
             await shutdown()
             return result
         } catch {
             await shutdown()
             throw error
         }
+    }
+
+    /// The transport ``withTransport(_:_:onPause:_:)`` hands out, for a caller that keeps it open longer (a run's
+    /// source registries); call `shutdown` once.
+    func pacedTransport(_ access: RegistryAccess, _ options: RunOptions,
+                        onPause: @escaping @Sendable (RateLimiter.Pause) -> Void = { _ in })
+        -> (transport: any HTTPTransport, shutdown: @Sendable () async -> Void) {
+        let (network, shutdown) = transports.transport(for: access, options: options)
+        let limiter = RateLimiter(.init(rate: HostPolicy.rate(forHost: access.registry.host, requested: options.rate)),
+                                  time: time)
+        let throttled = ThrottledTransport(base: LoggingTransport(base: network, logger: logger), limiter: limiter,
+                                           now: { [time] in time.wallClock }, onPause: onPause)
+        return (MeteredTransport(base: throttled), shutdown)
     }
 
     /// Pings the registry (`/v2/`, with the credentials); returns why it is not usable, if it is not.

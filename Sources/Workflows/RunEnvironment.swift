@@ -20,7 +20,8 @@ public struct RunEnvironment: Sendable {
 
 /// Keeps secrets out of anything recorded or printed.
 public enum Redaction {
-    static let secretFlags: Set<String> = ["--password", "-p", "--token", "--creds", "--registry-token", "--secret"]
+    static let secretFlags: Set<String> = ["--password", "-p", "--token", "--creds", "--registry-token", "--secret",
+                                          "--src-creds", "--dest-creds"]
 
     /// The command line with the values of secret-bearing flags and URL user-info replaced by `***`.
     public static func commandLine(_ arguments: [String]) -> String {

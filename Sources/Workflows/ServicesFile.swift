@@ -10,11 +10,14 @@ import Yams
 /// namespace: agile-learning-institute
 /// tags: [latest]                    # default tags for every service
 /// source: https://github.com/org/repo  # the placeholder's org.opencontainers.image.source label
+/// placeholder: docker://docker.io/library/hello-world:latest  # an upstream image instead of the built-in one
 /// services:
 ///   - stage0_kafka_connect
 ///   - name: stage0_mongo_api
 ///     tags: [latest, "0.1.0"]       # per-service override
 ///     image: oci:build/mongo-api:1.0 # the service's image (relative to the file); default: the placeholder
+///   - name: base-alpine
+///     image: docker://docker.io/library/alpine:3.20  # mirrored from a registry
 /// ```
 public struct ServicesFile: Sendable, Equatable {
     public struct Service: Sendable, Equatable {
@@ -35,6 +38,8 @@ public struct ServicesFile: Sendable, Equatable {
     public let services: [Service]
     /// The file-wide `source: https://github.com/OWNER/REPO`.
     public let source: String?
+    /// The file-wide `placeholder:` image, for services without `image:` (nil: the built-in placeholder).
+    public var placeholder: ImageSourceReference? = nil
     /// sha256 of the file's bytes, recorded with the run.
     public let sha256: Digest
 
@@ -67,8 +72,10 @@ public struct ServicesFile: Sendable, Equatable {
         guard parser.problems.isEmpty, let parsed else {
             throw ServicesFileError(path: path, problems: parser.problems)
         }
-        return ServicesFile(path: path, registry: parsed.registry, namespace: parsed.namespace,
-                            services: parsed.services, source: parsed.source, sha256: Digest.sha256(bytes))
+        var file = ServicesFile(path: path, registry: parsed.registry, namespace: parsed.namespace,
+                                services: parsed.services, source: parsed.source, sha256: Digest.sha256(bytes))
+        file.placeholder = parsed.placeholder
+        return file
     }
 
     private static func problem(from error: YamlError) -> ServicesFileError.Problem {

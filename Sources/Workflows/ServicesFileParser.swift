@@ -10,6 +10,7 @@ struct ServicesFileParser {
         var namespace: String?
         var services: [ServicesFile.Service]
         var source: String?
+        var placeholder: ImageSourceReference?
     }
 
     let path: String
@@ -29,6 +30,7 @@ struct ServicesFileParser {
         var defaultTagsLine = top.mark?.line ?? 1
         var servicesNode: Node?
         var source: String?
+        var placeholder: ImageSourceReference?
         for (keyNode, value) in top {
             let key = keyNode.string ?? ""
             let line = keyNode.mark?.line ?? 1
@@ -47,8 +49,10 @@ struct ServicesFileParser {
                 servicesNode = value
             case "source":
                 source = repositoryURL(value, line: line)
+            case "placeholder":
+                placeholder = imageSource(value, key: "placeholder")
             default:
-                fail(line, "unknown key '\(key)' (expected one of: registry, namespace, tags, source, services)")
+                fail(line, "unknown key '\(key)' (expected one of: registry, namespace, tags, source, placeholder, services)")
             }
         }
         if defaultTags.isEmpty && !problems.contains(where: { $0.line == defaultTagsLine }) {
@@ -59,7 +63,8 @@ struct ServicesFileParser {
             return nil
         }
         let services = parseServices(servicesNode, namespace: namespace, defaultTags: defaultTags, source: source)
-        return Parsed(registry: registry, namespace: namespace, services: services, source: source)
+        return Parsed(registry: registry, namespace: namespace, services: services, source: source,
+                      placeholder: placeholder)
     }
 
     private mutating func parseServices(_ node: Node, namespace: String?, defaultTags: [OCI.Tag],
@@ -143,12 +148,12 @@ struct ServicesFileParser {
     }
 
     /// An `image:` value: an image source reference, relative paths resolved against the file's directory.
-    private mutating func imageSource(_ node: Node) -> ImageSourceReference? {
-        guard let text = scalar(node, "image") else { return nil }
+    private mutating func imageSource(_ node: Node, key: String = "image") -> ImageSourceReference? {
+        guard let text = scalar(node, key) else { return nil }
         do {
             return try ImageSourceReference.parse(text, relativeTo: (path as NSString).deletingLastPathComponent)
         } catch {
-            fail(node.mark?.line ?? 1, "invalid image '\(text)': \(error.problem)")
+            fail(node.mark?.line ?? 1, "invalid \(key) '\(text)': \(error.problem)")
             return nil
         }
     }

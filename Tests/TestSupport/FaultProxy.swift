@@ -42,6 +42,8 @@ public final class FaultProxy: Sendable {
         case pullLimitExceeded
         /// A rule redirected the request (307) to another host.
         case redirect
+        /// A rule cut the answer's body short with a reset (a download broken in the middle).
+        case resetMidAnswer
 
         /// Whether the client sees a failed request.
         public var fails: Bool { self != .delay && self != .redirect }
@@ -176,7 +178,7 @@ public final class FaultProxy: Sendable {
         case .answer(let head, let body, let fault, let rule):
             record(fault, request, rule: rule)
             return .answer(head, body)
-        case .reset, .capped, .normal, .forwardAdding:
+        case .reset, .capped, .normal, .forwardAdding, .cutAnswer:
             break
         }
         if isDenied(request) {
@@ -232,7 +234,8 @@ public final class FaultProxy: Sendable {
         case .unavailable: return error(503, "UNAVAILABLE", "service unavailable")
         case .secondaryRateLimit: return error(403, "DENIED", "You have exceeded a secondary rate limit. Please wait a few minutes.")
         case .blobUploadUnknown: return error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
-        case .reset, .resetAfterForward, .delay, .resetMidBody, .answered, .chunkTooLarge, .pullLimitExceeded, .redirect:
+        case .reset, .resetAfterForward, .delay, .resetMidBody, .answered, .chunkTooLarge, .pullLimitExceeded, .redirect,
+             .resetMidAnswer:
             return nil
         }
     }

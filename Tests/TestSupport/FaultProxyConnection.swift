@@ -123,7 +123,18 @@ extension FaultProxy {
                         channel: Channel) async throws -> Bool {
         var extra: [(String, String)] = []
         let answer: Answer
-        if let streaming = exchange.streaming {
+        if case .cutAnswer(let limit, let rule) = exchange.plan {
+            guard case .buffered(let head, let body) = try await forward(exchange.head, body: exchange.body, collect: true)
+            else { return false }
+            try await outbound.write(.head(head))
+            if let prefix = body.getSlice(at: body.readerIndex, length: min(limit, body.readableBytes)), prefix.readableBytes > 0 {
+                try await outbound.write(.body(.byteBuffer(prefix)))
+            }
+            record(.resetMidAnswer, exchange.head, rule: rule)
+            try? await Task.sleep(for: .milliseconds(50))  // let the bytes leave before the reset
+            await abort(channel)
+            return false
+        } else if let streaming = exchange.streaming {
             streaming.body.finish()
             answer = try await streaming.forwarding.value
             if streaming.resetAfter {

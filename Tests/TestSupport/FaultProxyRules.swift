@@ -43,6 +43,9 @@ extension FaultProxy {
         /// 307 with `Location: <base URL><request target>` (e.g. `http://127.0.0.1:PORT`), as registries
         /// send blob downloads to a storage host; pair with `LoopbackOrigin` as that host.
         case redirect(to: String)
+        /// Forwards the request, then sends the answer's head and its first `bytes` body bytes, and resets the
+        /// connection (a blob download broken in the middle).
+        case resetAfterAnswerBytes(Int)
     }
 
     /// A targeted rule: `action` on the requests `match` selects.
@@ -132,6 +135,8 @@ extension FaultProxy {
         case answer(HTTPResponseHead, [UInt8], fault: Fault, rule: Int?)
         /// A PATCH of unknown length under a chunk cap: buffered up to the cap, then decided.
         case capped(ChunkCap)
+        /// Forward, then cut the answer after this many body bytes (rule `index`).
+        case cutAnswer(after: Int, rule: Int)
     }
 
     /// The plan for `request`; counts rule matches and takes a pull from the budget. Called under the lock.
@@ -158,6 +163,8 @@ extension FaultProxy {
             case .redirect(let base):
                 let (head, body) = answer(request, status: 307, code: nil, message: "", headers: [("Location", base + request.uri)])
                 return .answer(head, body, fault: .redirect, rule: index)
+            case .resetAfterAnswerBytes(let bytes):
+                return .cutAnswer(after: bytes, rule: index)
             }
         }
         if let cap = state.chunkCap, cap.applies(to: request) {

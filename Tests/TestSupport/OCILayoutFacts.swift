@@ -15,6 +15,15 @@ public struct LayoutDescriptor: Sendable, Hashable {
     /// The 64 hex characters after `sha256:`.
     public var hex: String { String(digest.dropFirst("sha256:".count)) }
 
+    public init(mediaType: String, digest: String, size: Int, annotations: [String: String] = [:],
+                platform: String? = nil) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.size = size
+        self.annotations = annotations
+        self.platform = platform
+    }
+
     init(_ object: [String: Any], file: String) throws {
         guard let digest = object["digest"] as? String, digest.hasPrefix("sha256:"), digest.count == 71,
               let size = object["size"] as? Int else {

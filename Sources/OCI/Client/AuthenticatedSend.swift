@@ -21,6 +21,11 @@ extension RegistryClient {
 
     /// Sends `call` with authentication; returns any non-401 answer, throws for a 401 it cannot get past.
     func send(_ call: Call) async throws(RegistryError) -> CollectedResponse {
+        try await collect(try await open(call), operation: call.operation)
+    }
+
+    /// ``send(_:)`` with the answer's body left to be streamed (blob downloads).
+    func open(_ call: Call) async throws(RegistryError) -> TransportResponse {
         let sameOrigin = URLParts(call.url).map { $0.sameOrigin(as: baseParts) } ?? false
         var attached = sameOrigin ? try await authorization(for: call) : .none
         var retried = false
@@ -32,8 +37,9 @@ extension RegistryClient {
             case .basic: request.headerFields[.authorization] = credentials!.basicAuthorization
             case .bearer(let token): request.headerFields[.authorization] = "Bearer \(token.value)"
             }
-            let response = try await transmit(request, operation: call.operation)
-            guard response.status == 401, sameOrigin else { return response }
+            let streamed = try await open(request, operation: call.operation)
+            guard streamed.status == 401, sameOrigin else { return streamed }
+            let response = try await collect(streamed, operation: call.operation)
 
             guard let challenge = Self.preferredChallenge(in: response) else {
                 throw .authentication(operation: call.operation, status: 401,

@@ -24,7 +24,7 @@ extension RegistryClient {
         let size = response[.contentLength].flatMap { Int($0.trimmingASCIISpaces()) }
         if let header = response[.dockerContentDigest],
            let digest = try? Digest(parsing: header.trimmingASCIISpaces()) {
-            return ManifestDescriptor(digest: digest, mediaType: mediaType, size: size)
+            return ManifestDescriptor(digest: digest, mediaType: mediaType, size: size, pullBudget: PullBudget(response))
         }
         guard let fetched = try await manifest(repository: repository, reference: reference) else { return nil }
         return ManifestDescriptor(digest: fetched.digest, mediaType: fetched.mediaType ?? mediaType, size: fetched.bytes.count)

@@ -12,11 +12,14 @@ public struct ManifestDescriptor: Sendable, Equatable {
     public let digest: Digest
     public let mediaType: String?
     public let size: Int?
+    /// The pull limit the answer announced (Docker Hub), if any.
+    public let pullBudget: PullBudget?
 
-    public init(digest: Digest, mediaType: String?, size: Int?) {
+    public init(digest: Digest, mediaType: String?, size: Int?, pullBudget: PullBudget? = nil) {
         self.digest = digest
         self.mediaType = mediaType
         self.size = size
+        self.pullBudget = pullBudget
     }
 }
 
@@ -102,17 +105,34 @@ public final class RegistryClient: Sendable {
 
     /// Sends one request through the transport and reads its answer. No authentication logic here.
     func transmit(_ request: TransportRequest, operation: String) async throws(RegistryError) -> CollectedResponse {
+        try await collect(try await open(request, operation: operation), operation: operation)
+    }
+
+    /// Sends one request; its answer's body is left to be streamed.
+    func open(_ request: TransportRequest, operation: String) async throws(RegistryError) -> TransportResponse {
         do {
-            return try await transport.send(request).collected()
-        } catch let error as TransportError {
-            throw .transport(operation: operation, error)
+            return try await transport.send(request)
         } catch {
-            if error is CancellationError || Task.isCancelled {
-                throw .transport(operation: operation, TransportError(kind: .other, message: "cancelled"))
-            }
-            let name = String(describing: type(of: error))
-            throw .transport(operation: operation, TransportError(kind: .other, message: "request failed (\(name))"))
+            throw Self.mapped(error, operation: operation)
         }
+    }
+
+    /// Reads a streamed answer's body into memory (answers here are manifests, tag lists and errors).
+    func collect(_ response: TransportResponse, operation: String) async throws(RegistryError) -> CollectedResponse {
+        do {
+            return try await response.collected()
+        } catch {
+            throw Self.mapped(error, operation: operation)
+        }
+    }
+
+    static func mapped(_ error: any Error, operation: String) -> RegistryError {
+        if let error = error as? TransportError { return .transport(operation: operation, error) }
+        if error is CancellationError || Task.isCancelled {
+            return .transport(operation: operation, TransportError(kind: .other, message: "cancelled"))
+        }
+        let name = String(describing: type(of: error))
+        return .transport(operation: operation, TransportError(kind: .other, message: "request failed (\(name))"))
     }
 
     /// The error for an unexpected answer: status, decoded OCI error details, raw `Retry-After`.

@@ -163,10 +163,13 @@ public struct StateRow: Sendable, Codable, Equatable {
     public var recordedAt: String
     public var runID: RunID
     public var jobID: JobID
+    /// Where the job that last touched the tag read its image (`docker://…` for a mirrored tag: the upstream
+    /// reference; `digest` is then the upstream digest it holds).
+    public var source: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case registry, repository, tag, service, digest, action, recordedAt = "recorded_at", runID = "run_id"
-        case jobID = "job_id"
+        case jobID = "job_id", source
     }
 
     public init(registry: String, repository: String, tag: String, service: String, digest: String? = nil, action: String, recordedAt: String, runID: RunID, jobID: JobID) {

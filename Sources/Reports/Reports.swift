@@ -130,10 +130,11 @@ public enum Reports {
             .init("recorded_at"),
             .init("run_id", title: "RUN", maxWidth: 6),
             .init("job_id"),
+            .init("source"),
         ], rows: rows.map { row in
             [.text(row.registry), .text(row.repository), .text(row.tag), .text("\(row.repository):\(row.tag)"),
              .text(row.service), .text(row.digest), .text(row.action),
-             .text(row.recordedAt), .int(Int(row.runID)), .int(Int(row.jobID))]
+             .text(row.recordedAt), .int(Int(row.runID)), .int(Int(row.jobID)), .text(row.source)]
         })
     }
 

@@ -128,16 +128,19 @@ extension SQLiteAuditStore {
         let (sql, values) = Self.stateSQL(filter)
         return try await read { connection throws(AuditStoreError) in
             try connection.query(sql, values) { row in
-                StateRow(registry: row.text(0), repository: row.text(1), tag: row.text(2), service: row.text(3),
-                         digest: row.optionalText(4), action: row.text(5), recordedAt: row.text(6), runID: row.int(7),
-                         jobID: row.int(8))
+                var state = StateRow(registry: row.text(0), repository: row.text(1), tag: row.text(2),
+                                     service: row.text(3), digest: row.optionalText(4), action: row.text(5),
+                                     recordedAt: row.text(6), runID: row.int(7), jobID: row.int(8))
+                state.source = row.optionalText(9)
+                return state
             }
         }
     }
 
     static func stateSQL(_ filter: ReportFilter) -> (String, [SQLValue]) {
         var sql = """
-            SELECT registry, repository, item, service, digest, action, recorded_at, run_id, job_id FROM item_state WHERE 1
+            SELECT registry, repository, item, service, digest, action, recorded_at, run_id, job_id,
+                   (SELECT source FROM jobs WHERE jobs.id = item_state.job_id) FROM item_state WHERE 1
             """
         var values: [SQLValue] = []
         if let registry = filter.registry { sql += " AND registry = ?"; values.append(.text(registry)) }

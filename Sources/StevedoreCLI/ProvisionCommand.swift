@@ -47,8 +47,20 @@ struct VerifyCommand: StevedoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check, read-only, that every service:tag exists and whether it holds its image (the placeholder, or its image:).",
-        discussion: "Works with read-only credentials. Exit 1 when a tag is missing. With --version, checks that release's tag."
+        discussion: """
+            Works with read-only credentials. Exit 1 when a tag is missing or cannot be pulled. With --version, checks             that release's tag. With --pull, also pulls every manifest and config with the credentials given (with             --blobs every layer too, each checked against its digest and discarded), proving a partner's token can             pull the whole release; the result is recorded per service.
+            """
     )
+
+    @Flag(help: "Also pull every manifest and config blob of each tag.")
+    var pull = false
+
+    @Flag(help: "With --pull: also pull every layer (digest-checked, discarded).")
+    var blobs = false
+
+    func validate() throws {
+        if blobs, !pull { throw ValidationError("--blobs goes with --pull") }
+    }
 
     @Argument(help: "The services file (YAML).")
     var file: String
@@ -62,9 +74,11 @@ struct VerifyCommand: StevedoreCommand {
 
     mutating func execute(console: Console) async throws -> ExitStatus {
         let (services, access) = try registry.resolve(file: file)
-        let context = registry.context(registry.console), options = registry.options, version = self.version
+        var options = registry.options
+        options.verifyDepth = blobs ? .blobs : pull ? .manifests : .tags
+        let context = registry.context(registry.console), version = self.version
         return try await images.withCatalog(context, options) { catalog in
-            try await database.withLog { log in
+            try await database.withLog { [options] log in
                 ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
                     .verify(services, version: version, access: access, options: options))
             }

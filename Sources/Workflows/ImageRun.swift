@@ -67,7 +67,7 @@ struct ImageRunExecutor: Sendable {
                 let blobs = BlobCoordinator(history: Self.history(log, registry: access.registry.description, jobs: all))
                 let pusher = ImagePusher(client: client, force: options.force, blobs: blobs, mode: options.uploadMode,
                                          time: context.time, onBytes: { progress.emit(.bytesSent($0)) })
-                let verifier = ImageVerifier(client: client)
+                let verifier = ImageVerifier(client: client, depth: options.verifyDepth)
                 let body: @Sendable (WorkItem<ImageJob>, AttemptInfo) async throws -> [TagOutcome] = { job, _ in
                     push ? try await pusher.push(job.payload) : try await verifier.verify(job.payload)
                 }

@@ -1,5 +1,6 @@
 import Credentials
 import HTTPTransport
+import ImagePush
 import JobRunner
 import Logging
 import OCI
@@ -58,6 +59,8 @@ public struct RunOptions: Sendable {
     public var rate: Double?
     /// How blob bytes travel (blobs up to 1 MiB always go in one PUT).
     public var uploadMode: UploadMode = .streamed
+    /// What `verify` pulls of each tag (`--pull`, `--blobs`).
+    public var verifyDepth: ImageVerifier.Depth = .tags
 
     public init() {}
 }

@@ -84,6 +84,13 @@ import TestSupport
         // amd64, arm64, attestation, the index, the signature, the referrer and the referrers index.
         #expect(manifests == ["7"])
 
+        // report state tells which upstream image and digest the mirrored tag holds.
+        let state = try await setup.stevedore(["report", "state", "--format", "json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["source"] as? String == setup.src("mirror/app:1.0"))
+        #expect(rows.first?["digest"] as? String == index)
+
         // Again: the tag holds the digest, so one HEAD on each side and no pull.
         let before = setup.sourceGets()
         let again = try await setup.stevedore(["copy", setup.src("mirror/app:1.0"), setup.dst("org/app:1.0"), "--quiet"])
@@ -199,5 +206,49 @@ import TestSupport
         #expect(tokens.refusedCount == 0)
         let secrets = try await sqlite(workspace.db, "SELECT count(*) FROM runs WHERE options LIKE '%secret%' OR command_line LIKE '%secret-2%'")
         #expect(secrets == ["0"])
+    }
+
+    @Test func aPartnerTokenProvesItCanPullTheWholeRelease() async throws {
+        let fixtures = try await ImageFixtures.shared()
+        let tokens = try await TokenServer.start(users: [
+            "writer": .readWrite("writer-secret-1"), "partner": .readOnly("partner-secret-2"),
+            "other": TokenServer.User(password: "other-secret-3", grants: [("elsewhere/", ["pull"])]),
+        ])
+        let registry = try await RegistryFixture.start(.token(realm: tokens.realm, service: TokenServer.service,
+                                                              issuer: TokenServer.issuer,
+                                                              rootCertBundle: tokens.certificatePath))
+        let skopeo = try SkopeoChecker.make()
+        let workspace = try Workspace()
+        defer { Task { await registry.stop(); await tokens.stop(); skopeo.remove(); workspace.remove() } }
+        for (name, layout) in [("a", fixtures.indexLayout), ("b", fixtures.multiLayout)] {
+            try await skopeo.push(layout: layout, tag: "1.0", to: "\(registry.address)/rel/\(name):2.0",
+                                  credentials: ("writer", "writer-secret-1"))
+        }
+        let file = try releaseFile(workspace, namespace: "rel", images: [
+            ("a", "oci:\(fixtures.indexLayout):1.0"), ("b", "oci:\(fixtures.multiLayout):1.0"),
+        ])
+        func verify(_ user: String, _ password: String) async throws -> ChildResult {
+            try await runStevedore(["verify", file, "--version", "2.0", "--pull", "--blobs", "--registry",
+                                    registry.address, "--username", user, "--password-stdin", "--db", workspace.db],
+                                   environment: [:], stdin: Array(password.utf8), timeout: .seconds(300))
+        }
+        let before = registry.accessLog().count
+        let partner = try await verify("partner", "partner-secret-2")
+        #expect(partner.exitCode == 0, "stderr: \(partner.stderr) stdout: \(partner.stdout)")
+        let log = registry.accessLog().dropFirst(before)
+        // Every layer of both images (the index's two platforms and its attestation) was pulled, nothing written.
+        let layers = Set(fixtures.platforms.values.flatMap(\.layers).map(\.digest) + fixtures.multi.layers.map(\.digest)
+                         + fixtures.attestation.layers.map(\.digest))
+        let pulled = Set(log.filter { $0.method == "GET" && $0.path.contains("/blobs/") }
+            .compactMap { $0.path.split(separator: "/").last.map(String.init) })
+        #expect(layers.isSubset(of: pulled))
+        #expect(log.allSatisfy { $0.method == "GET" || $0.method == "HEAD" })
+        let other = try await verify("other", "other-secret-3")
+        #expect(other.exitCode == 1, "stdout: \(other.stdout)")
+        let failures = try await sqlite(workspace.db, """
+            SELECT j.service, j.error_class FROM jobs j WHERE j.run_id = (SELECT max(id) FROM runs) ORDER BY j.seq
+            """)
+        #expect(failures.count == 2 && failures.allSatisfy { $0.hasSuffix("|denied") || $0.hasSuffix("|auth_failed") },
+                "\(failures)")
     }
 }

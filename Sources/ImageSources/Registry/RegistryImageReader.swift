@@ -50,6 +50,11 @@ public struct RegistryImageReader: Sendable {
                        shown: reference.description, expectedType: nil)
     }
 
+    /// The artifact a tag or digest of `repository` holds.
+    public func load(repository: RepositoryName, reference: String) async throws -> ImageArtifact {
+        try await load(repository, reference: reference, shown: "\(repository):\(reference)", expectedType: nil)
+    }
+
     func load(_ repository: RepositoryName, reference: String, shown: String, expectedType: String?) async throws
         -> ImageArtifact {
         meter.manifestRequest()

@@ -35,6 +35,21 @@ import Testing
         #expect(file.services.map(\.line) == [5, 6])
     }
 
+    @Test func registrySourcesAndAFileWidePlaceholderImage() throws {
+        let file = try parse("""
+            placeholder: docker://docker.io/library/hello-world:latest
+            services:
+              - a
+              - name: base
+                image: docker://alpine:3.20
+            """)
+        #expect(file.placeholder?.description == "docker://docker.io/library/hello-world:latest")
+        #expect(file.services[1].image?.description == "docker://docker.io/library/alpine:3.20")
+        #expect(problems("placeholder: docker://Bad/Name\nservices: [a]\n")
+            == ["svc.yaml:1: invalid placeholder 'docker://Bad/Name': is not an image reference: image reference "
+                + "'Bad/Name' is invalid: repository name 'Bad/Name' is invalid: must be lowercase (component 'Bad')"])
+    }
+
     @Test func tagsDefaultToLatestAndRegistryIsOptional() throws {
         let file = try parse("services: [a, b/c]\n")
         #expect(file.registry == nil)

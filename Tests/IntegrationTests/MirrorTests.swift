@@ -251,4 +251,36 @@ import TestSupport
         #expect(failures.count == 2 && failures.allSatisfy { $0.hasSuffix("|denied") || $0.hasSuffix("|auth_failed") },
                 "\(failures)")
     }
+
+    @Test func anUpstreamPlaceholderIsFetchedOnceAndAPlatformSubsetIsAValidIndex() async throws {
+        let setup = try await start()
+        defer { Task { await setup.stop() } }
+        var text = "namespace: stage0\nplaceholder: \(setup.src("mirror/single:1.0"))\nservices:\n"
+        for number in 1...6 { text += "  - svc\(number)\n" }
+        let file = try setup.workspace.write("stage0.yaml", text)
+        let run = try await setup.stevedore(["provision", file, "--registry", setup.destination.address, "--quiet"])
+        #expect(run.exitCode == 0, "stderr: \(run.stderr)")
+        for number in 1...6 {
+            #expect(try await setup.skopeo.inspect("\(setup.destination.address)/stage0/svc\(number):latest").digest
+                == setup.fixtures.multi.manifest.digest)
+        }
+        let blobs = setup.fixtures.multi.layers.count + 1
+        #expect(setup.sourceGets().blobs == blobs)
+        #expect(setup.sourceGets().manifests == 1)
+        #expect(count(setup.destination.accessLog(), "PUT", "/blobs/uploads/") == blobs)
+        #expect(count(setup.destination.accessLog(), "POST", "mount=") == blobs * 5)
+
+        // Only arm64 of the index: a valid index of its own, its new digest recorded, pullable.
+        let subset = try await setup.stevedore(["copy", setup.src("mirror/app:1.0"), setup.dst("org/arm:1.0"),
+                                                "--platform", "linux/arm64", "--quiet"])
+        #expect(subset.exitCode == 0, "stderr: \(subset.stderr)")
+        let raw = try await setup.skopeo.inspectRaw("\(setup.destination.address)/org/arm:1.0")
+        let recorded = try await sqlite(setup.workspace.db, "SELECT digest FROM jobs ORDER BY id DESC LIMIT 1")
+        #expect(recorded == [OCILayoutFacts.sha256(raw)])
+        #expect(OCILayoutFacts.sha256(raw) != setup.fixtures.index.digest)
+        let podman = try PodmanChecker.make()
+        defer { podman.remove() }
+        let arm = try await podman.pull("\(setup.destination.address)/org/arm:1.0", arch: "arm64", variant: "v8")
+        #expect(arm.digests.contains(setup.fixtures.platforms["linux/arm64/v8"]!.manifest.digest))
+    }
 }

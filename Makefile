@@ -3,9 +3,11 @@
 #   make deps    install the missing Debian packages the tests and the demo need (apt-get)
 #   make build   swift build (debug)
 #   make test    deps, then build everything and run every test (they start their own registries)
-#   make demo    deps + build, then provision examples/stage0.yaml and release examples/release.yaml into a
+#   make demo    deps + build, then provision examples/stage0.yaml, release examples/release.yaml and mirror
+#                examples/mirror.yaml (from a second local registry standing in for Docker Hub) into a
 #                throw-away local registry
-#   make bench   bench/run.sh (placeholders, audit store, reports) and bench/images.sh (real images)
+#   make bench   bench/run.sh (placeholders, audit store, reports), bench/images.sh (real images),
+#                bench/mirror.sh (mirroring between registries) and the Maven benchmark
 #   make check-html  render the HTML run report of a faulty run in headless Chromium (.demo/run.png)
 #   make clean   swift package clean, remove .demo/ and .test-tmp/
 
@@ -72,10 +74,10 @@ test: deps
 # examples/stage0.yaml, then the run's report; then a release of real images built with buildah
 # (examples/release.yaml) and its report. The registry is stopped however the demo ends.
 demo: deps build
-	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)
+	@$(LOCAL_REGISTRY) stop $(DEMO_DIR); $(LOCAL_REGISTRY) stop $(DEMO_DIR)/upstream
 	@mkdir -p $(DEMO_DIR) && find $(DEMO_DIR) -mindepth 1 -maxdepth 1 ! -name images -exec rm -rf {} +
 	@set -euo pipefail; \
-	trap '$(LOCAL_REGISTRY) stop $(DEMO_DIR)' EXIT; \
+	trap '$(LOCAL_REGISTRY) stop $(DEMO_DIR); $(LOCAL_REGISTRY) stop $(DEMO_DIR)/upstream' EXIT; \
 	address=$$($(LOCAL_REGISTRY) start $(DEMO_DIR)); \
 	echo "demo: docker-registry on $$address (config and logs in $(DEMO_DIR)/)"; \
 	run() { echo "\$$ $$*"; "$$@"; }; \
@@ -90,7 +92,19 @@ demo: deps build
 	run $(STEVEDORE) report release 1.0.0 --db $(DEMO_DIR)/audit.db; \
 	echo "\$$ skopeo inspect --raw docker://$$address/acme/worker:latest (the index, as skopeo reads it)"; \
 	skopeo inspect --tls-verify=false --raw "docker://$$address/acme/worker:latest" \
-		| jq -c '.manifests[] | {platform, digest}'
+		| jq -c '.manifests[] | {platform, digest}'; \
+	upstream=$$($(LOCAL_REGISTRY) start $(DEMO_DIR)/upstream); \
+	echo "demo: a second docker-registry on $$upstream stands in for Docker Hub (examples/mirror.yaml's docker.io)"; \
+	for image in library/alpine:3.20 library/debian:bookworm-slim library/python:3.12-slim; do \
+		skopeo copy -q --all --dest-tls-verify=false oci:$(DEMO_DIR)/images/index:1.0 "docker://$$upstream/$$image"; \
+	done; \
+	skopeo copy -q --dest-tls-verify=false oci:$(DEMO_DIR)/images/multi:1.0 "docker://$$upstream/library/hello-world:latest"; \
+	sed -e "s|docker://docker.io/|docker://$$upstream/|" -e "s|docker://python:|docker://$$upstream/library/python:|" \
+		examples/mirror.yaml >$(DEMO_DIR)/mirror.yaml; \
+	run $(STEVEDORE) copy "docker://$$upstream/library/alpine:3.20" "docker://$$address/acme/base:3.20" --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) push $(DEMO_DIR)/mirror.yaml --version mirror --latest never --registry "$$address" --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) report state --namespace org/mirror --db $(DEMO_DIR)/audit.db; \
+	run $(STEVEDORE) audit verify --db $(DEMO_DIR)/audit.db
 
 # The HTML report of the integration test's faulty run (injected 503s, 429s, resets, two denied
 # repositories), rendered by Debian's chromium; look at .demo/run.png.
@@ -108,11 +122,13 @@ check-html: deps
 	echo "check-html: rendered $(DEMO_DIR)/run.html to $(DEMO_DIR)/run.png ($$size bytes)"
 
 # Placeholders (bench/run.sh: stevedore vs skopeo vs the ceiling client, tokens, scaling, the audit store and
-# reports), real images (bench/images.sh: 1 and 20 repositories vs skopeo and curl, a 1 GiB layer), then Maven
+# reports), real images (bench/images.sh: 1 and 20 repositories vs skopeo and curl, a 1 GiB layer), mirroring
+# (bench/mirror.sh: a two-platform index into 50 repositories vs skopeo copy --all), then Maven
 # (bench/MavenBench: 200 versions vs mvn deploy:deploy-file).
 bench: deps
 	bash bench/run.sh
 	bash bench/images.sh
+	bash bench/mirror.sh
 	@set -euo pipefail; $(SWIFT) build -c release --product BenchMaven >/dev/null; \
 	bin=$$($(SWIFT) build -c release --show-bin-path); work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
 	echo "bench: maven publish of 200 versions (jar, sources, pom) vs mvn deploy:deploy-file per version"; \

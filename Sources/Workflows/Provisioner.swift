@@ -220,8 +220,17 @@ public struct Provisioner: Sendable {
         let items = try zip(ids, plan.jobs).map { id, job throws(WorkflowError) in
             (try workItem(runID: runID, id: id, job), job.phase)
         }
-        return try await ImageRunExecutor(log: log, context: context)
+        let outcome = try await ImageRunExecutor(log: log, context: context)
             .execute(runID, phases: Self.phases(items), access: access, options: options, push: push)
+        reportSourceReads()
+        return outcome
+    }
+
+    /// One line on what the run read from its source registries, when it read any.
+    private func reportSourceReads() {
+        guard let read = catalog.registries?.meter.snapshot, read.manifestRequests + read.blobRequests > 0 else { return }
+        context.progress.emit(.line("read from source registries: \(read.blobBytes) blob bytes in \(read.blobRequests) "
+                                    + "blob requests (\(read.resumes) resumed), \(read.manifestRequests) manifests"))
     }
 
     static func phases(_ items: [(WorkItem<ImageJob>, Int)]) -> [[WorkItem<ImageJob>]] {

@@ -23,7 +23,13 @@ import Testing
         }
     }
 
-    @Test(arguments: ["docker://ghcr.io/org/app", "/b/layout", "oci:", "oci-archive::tag"])
+    @Test func registrySourcesResolveLikeDocker() throws {
+        #expect(try ImageSourceReference.parse("docker://ghcr.io/org/app").description == "docker://ghcr.io/org/app:latest")
+        #expect(try ImageSourceReference.parse("docker://alpine:3.20", relativeTo: "/b").description
+            == "docker://docker.io/library/alpine:3.20")
+    }
+
+    @Test(arguments: ["docker://ghcr.io/Org/app", "docker://", "/b/layout", "oci:", "oci-archive::tag"])
     func refusesWhatIsNotASource(text: String) {
         #expect(throws: ImageSourceError.self) { try ImageSourceReference.parse(text) }
     }

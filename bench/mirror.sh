@@ -27,6 +27,8 @@ trap 'for d in "$SRC" "$DST"; do examples/local-registry.sh stop "$d" >/dev/null
 source_address=$(examples/local-registry.sh start "$SRC")
 skopeo copy -q --all --preserve-digests --dest-tls-verify=false "oci:$FIXTURES/index:1.0" \
     "docker://$source_address/upstream/app:1.0"
+skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$FIXTURES/big:1.0" \
+    "docker://$source_address/upstream/big:1.0"
 # Distinct blob bytes of the whole index: every config and layer of every child, once.
 distinct=$(find "$FIXTURES/index/blobs/sha256" -type f -printf '%s %f\n' | while read -r size hex; do
     if jq -e '.config and .layers' "$FIXTURES/index/blobs/sha256/$hex" >/dev/null 2>&1; then
@@ -42,13 +44,11 @@ measure() { # command... -> "wall cpu rss_mb"
     /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || { cat "$WORK/out" >&2; exit 1; }
     awk '{ printf "%.2f %.2f %.1f", $1, $2 + $3, $4 / 1024 }' "$WORK/time"
 }
-file="$WORK/mirror.yaml"
+mirror() { # IMAGE REPOS DISTINCT_BYTES
+local image=$1 repos=$2 distinct=$3 file="$WORK/mirror-$1.yaml"
 { echo "namespace: bench"; echo "services:"
-  for ((i = 0; i < REPOS; i++)); do echo "  - name: svc-$i"; echo "    image: docker://$source_address/upstream/app:1.0"; done; } >"$file"
-
-echo "bench: mirror the two-platform index ($distinct bytes of distinct blobs) into $REPOS repositories"
+  for ((i = 0; i < repos; i++)); do echo "  - name: svc-$i"; echo "    image: docker://$source_address/upstream/$image:1.0"; done; } >"$file"
 printf '%-10s %5s %8s %7s %8s %12s %9s %9s %9s\n' tool repos wall_s cpu_s rss_mb src_bytes src/blobs src_req dst_req
-declare -A wall
 for tool in stevedore skopeo; do
     examples/local-registry.sh stop "$DST" >/dev/null 2>&1 || true
     rm -rf "$DST"
@@ -57,18 +57,26 @@ for tool in stevedore skopeo; do
     case $tool in
     stevedore)
         line=$(measure "$BIN/stevedore" push "$file" --version 1.0 --latest never --registry "$destination" \
-            --db "$WORK/mirror.db" --concurrency "$CONCURRENCY" --quiet) ;;
+            --db "$WORK/mirror-$image.db" --concurrency "$CONCURRENCY" --quiet) ;;
     skopeo)
-        line=$(measure bash -c "seq 0 $((REPOS - 1)) | xargs -P $CONCURRENCY -I{} skopeo copy -q --all \
-            --src-tls-verify=false --dest-tls-verify=false docker://$source_address/upstream/app:1.0 \
+        line=$(measure bash -c "seq 0 $((repos - 1)) | xargs -P $CONCURRENCY -I{} skopeo copy -q --all \
+            --src-tls-verify=false --dest-tls-verify=false docker://$source_address/upstream/$image:1.0 \
             docker://$destination/bench/svc-{}:1.0") ;;
     esac
     wall[$tool]=$(echo "$line" | cut -d' ' -f1)
     read_bytes=$(( $(blob_bytes "$SRC") - before_bytes ))
     echo "$line $read_bytes $(( $(requests "$SRC") - before_requests )) $(requests "$DST")" | \
-        awk -v t=$tool -v n=$REPOS -v d=$distinct \
+        awk -v t=$tool -v n=$repos -v d=$distinct \
         '{ printf "%-10s %5d %8.2f %7.2f %8.1f %12d %9.2f %9d %9d\n", t, n, $1, $2, $3, $4, $4 / d, $5, $6 }'
 done
-echo
-awk -v s="${wall[stevedore]}" -v k="${wall[skopeo]}" -v n="$REPOS" \
-    'BEGIN { printf "%d repositories: stevedore %.1fx faster than skopeo copy --all\n", n, k / s }'
+awk -v s="${wall[stevedore]}" -v k="${wall[skopeo]}" -v n="$repos" -v i="$image" \
+    'BEGIN { printf "%s into %d repositories: stevedore %.1fx faster than skopeo copy --all\n\n", i, n, k / s }'
+}
+
+declare -A wall
+echo "bench: mirror the two-platform index ($distinct bytes of distinct blobs) into $REPOS repositories"
+mirror app "$REPOS" "$distinct"
+big_manifest=$(jq -r '.manifests[0].digest' "$FIXTURES/big/index.json")
+big_bytes=$(jq -r '.config.size + ([.layers[].size] | add)' "$FIXTURES/big/blobs/sha256/${big_manifest#sha256:}")
+echo "bench: mirror the 5-layer image ($big_bytes bytes of blobs) into ${BIG_REPOS:-10} repositories (peak RSS: streamed, not held)"
+mirror big "${BIG_REPOS:-10}" "$big_bytes"

@@ -19,7 +19,8 @@ public struct ImagePusher: Sendable {
     /// Told about blob bytes as they are sent (for progress).
     let onBytes: @Sendable (Int64) -> Void
 
-    /// Blobs of one job pushed at the same time (when one of them is larger than ``smallBlob``).
+    /// Blobs of one job pushed at the same time (when one of them is larger than ``smallBlob``, or there are more
+    /// than two).
     static let blobConcurrency = 3
     /// Blobs at most this large go in one PUT whatever the mode (two requests instead of three).
     static let smallBlob: Int64 = 1 << 20
@@ -169,9 +170,10 @@ public struct ImagePusher: Sendable {
     /// Every blob of `all` the job still needs, a few at a time.
     private func pushBlobs(_ job: ImageJob, _ all: [ImageBlob], checkExists: Bool) async throws {
         let needed = all.filter { !job.progress.hasBlob($0.digest) }
-        // Small blobs (a placeholder's) go one after the other: parallel requests save nothing there, and one
-        // fault then fails exactly one attempt.
-        let concurrency = needed.contains { $0.size > Self.smallBlob } ? Self.blobConcurrency : 1
+        // A placeholder's two small blobs go one after the other: parallel requests save little there, and one
+        // fault then fails exactly one attempt. More small blobs (a multi-platform index) go a few at a time: their
+        // mounts are round trips that would otherwise queue one behind the other.
+        let concurrency = needed.contains { $0.size > Self.smallBlob } || needed.count > 2 ? Self.blobConcurrency : 1
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             for blob in needed {

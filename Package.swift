@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // Time, injected wherever it matters: the system clock, a virtual clock for tests, one duration grammar.
@@ -67,6 +68,14 @@ let package = Package(
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
 
+        // The PostgreSQL store behind the same protocols (postgres-nio pool); schema = migrations/postgres/*.sql.
+        .target(name: "PostgresStore", dependencies: [
+            "AuditStore", "Checksums",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], plugins: ["EmbedMigrations"]),
+
         // Report rendering: 80-column tables, JSON, CSV, the run summary and the self-contained HTML page.
         .target(name: "Reports", dependencies: ["AuditStore", "Timekeeping"]),
 
@@ -95,7 +104,7 @@ let package = Package(
 
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Workflows", "Reports", "SQLiteStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
+            "Workflows", "Reports", "SQLiteStore", "PostgresStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
             "Timekeeping", "Maven", "MavenPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -145,6 +154,9 @@ let package = Package(
         ]),
         .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
         .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: [
+            "PostgresStore", "SQLiteStore", "AuditStore", "Checksums", "Timekeeping", "TestSupport",
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport", "Maven",
         ]),

@@ -50,6 +50,15 @@ final class DeferredFinishes: Sendable {
         }
     }
 
+    /// Waits until nothing is queued or being written, leaving the first error for ``wait()``: other writes call it
+    /// first, so they land after every finish deferred before them, as on the SQLite store's single writer.
+    func idle() async {
+        let busy = state.withLock { $0.draining || !$0.queue.isEmpty }
+        guard busy else { return }
+        let error = await wait()
+        if let error { state.withLock { state in if state.firstError == nil { state.firstError = error } } }
+    }
+
     /// Waits for every queued finish to be committed; returns the first error since the last wait.
     func wait() async -> AuditStoreError? {
         await withCheckedContinuation { continuation in

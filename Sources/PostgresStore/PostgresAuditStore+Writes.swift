@@ -102,7 +102,7 @@ extension PostgresAuditStore {
         guard !readOnly else { return }
         deferred.add(finish) { [self] batch in
             do throws(AuditStoreError) {
-                try await write { _, ledger in
+                try await write(afterDeferred: false) { _, ledger in
                     for finish in batch { try await Self.finish(finish, ledger) }
                 }
                 return nil

@@ -110,9 +110,12 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     }
 
     /// One write transaction: `body` writes rows through the ledger, whose entries are appended before the commit.
+    /// It starts once the finishes deferred before it are committed (unless it is their own drain).
     @discardableResult
-    func write<T: Sendable>(_ body: @Sendable (PostgresConnection, PostgresLedger) async throws -> T) async throws(AuditStoreError) -> T {
+    func write<T: Sendable>(afterDeferred: Bool = true,
+                            _ body: @Sendable (PostgresConnection, PostgresLedger) async throws -> T) async throws(AuditStoreError) -> T {
         guard !readOnly else { throw AuditStoreError(.cannotOpen, path: location, message: "opened for reading only") }
+        if afterDeferred { await deferred.idle() }
         let clock = ContinuousClock(), start = clock.now
         defer {
             let elapsed = clock.now - start

@@ -147,6 +147,27 @@ struct PostgresStoreTests {
         await database.server.stop()
     }
 
+    @Test func aWriteLandsAfterTheFinishesDeferredBeforeIt() async throws {
+        let database = try await PostgresDatabase.start()
+        let store = try await database.open()
+        let run = try await store.beginRun(NewRun(command: "provision", commandLine: "c", toolVersion: "t", host: "h",
+                                                  user: "u", startedAt: Workload.at(0)))
+        let jobs = try await store.insertJobs(run: run, (0..<20).map {
+            NewJob(seq: $0, service: "s\($0)", registry: "r", repository: "o/s\($0)", items: ["latest"])
+        })
+        for job in jobs {
+            store.finishJobDeferred(JobFinish(runID: run, jobID: job,
+                completion: JobCompletion(status: .skipped, digest: nil, errorClass: nil, errorMessage: nil,
+                                          finishedAt: Workload.at(1))))
+        }
+        // No flush: the cancel must still see every deferred finish (the run closer relies on it).
+        #expect(try await store.cancelUnfinishedJobs(run: run, at: Workload.at(2)) == 0)
+        #expect(try await store.summary(run: run, details: false)?.jobsSkipped == 20)
+        #expect(await store.flush() == nil)
+        await store.close()
+        await database.server.stop()
+    }
+
     @Test func aReaderRefusesWritesAndAnEmptyDatabase() async throws {
         let database = try await PostgresDatabase.start()
         await #expect(throws: AuditStoreError.self) { _ = try await database.open(readOnly: true) }

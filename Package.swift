@@ -76,6 +76,9 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], plugins: ["EmbedMigrations"]),
 
+        // `audit copy`: a SQLite audit log read as a dump of its tables, written into the PostgreSQL store.
+        .target(name: "AuditCopy", dependencies: ["AuditStore", "CSQLite", "SQLiteStore", "PostgresStore"]),
+
         // Report rendering: 80-column tables, JSON, CSV, the run summary and the self-contained HTML page.
         .target(name: "Reports", dependencies: ["AuditStore", "Timekeeping"]),
 
@@ -104,7 +107,7 @@ let package = Package(
 
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Workflows", "Reports", "SQLiteStore", "PostgresStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
+            "Workflows", "Reports", "SQLiteStore", "PostgresStore", "AuditCopy", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
             "Timekeeping", "Maven", "MavenPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -155,7 +158,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
         .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: [
-            "PostgresStore", "SQLiteStore", "AuditStore", "Checksums", "Timekeeping", "TestSupport",
+            "PostgresStore", "SQLiteStore", "AuditCopy", "AuditStore", "Checksums", "Timekeeping", "TestSupport",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport", "Maven",

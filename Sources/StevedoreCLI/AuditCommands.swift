@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check the audit log's tamper evidence.",
-        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self, AuditUpgradeCommand.self]
+        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self, AuditUpgradeCommand.self, AuditCopyCommand.self]
     )
 }
 

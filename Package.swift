@@ -159,6 +159,7 @@ let package = Package(
         .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: [
             "PostgresStore", "SQLiteStore", "AuditCopy", "AuditStore", "Checksums", "Timekeeping", "TestSupport",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport", "Maven",

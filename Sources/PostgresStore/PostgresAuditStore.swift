@@ -42,7 +42,7 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
         let parsed = try PostgresLocation(parsing: url, environment: environment)
         let settings = PostgresConnectionSettings(location: parsed,
                                                   password: PostgresCredentials.password(for: parsed, environment: environment),
-                                                  readOnly: readOnly)
+                                                  readOnly: readOnly, environment: environment)
         let logger = Logger(label: "stevedore.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         let location = parsed.location
         do {

@@ -8,12 +8,13 @@ struct PostgresConnectionSettings: Sendable {
     let location: PostgresLocation
     let password: String?
     let readOnly: Bool
+    /// Where `PGSSLROOTCERT` and `HOME` are read.
+    var environment: [String: String] = ProcessInfo.processInfo.environment
 
     /// libpq's modes on postgres-nio's TLS: `disable` plain; `allow`/`prefer` TLS when offered, unverified;
     /// `require` TLS, unverified (as libpq without a root certificate); `verify-ca` the chain checked against
     /// `PGSSLROOTCERT` or `~/.postgresql/root.crt` (else the system roots); `verify-full` the host name too.
-    func tlsSetting(environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> (configuration: TLSConfiguration, use: Bool, enforce: Bool) {
+    func tlsSetting() -> (configuration: TLSConfiguration, use: Bool, enforce: Bool) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         switch location.sslMode {
         case .disable:

@@ -1,6 +1,7 @@
 import AuditStore
 import Foundation
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// Turns what postgres-nio throws into the store's one-line ``AuditStoreError``s: refused credentials are
@@ -30,7 +31,12 @@ enum PostgresErrors {
             }
         }
         switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .sslUnsupported:
+        case .sslUnsupported:
+            return AuditStoreError(.cannotOpen, path: location,
+                                   message: "the server does not offer tls, which this sslmode needs; use sslmode=prefer or disable, or turn ssl on in the server")
+        case .failedToAddSSLHandler:
+            return AuditStoreError(.cannotOpen, path: location, message: "tls could not be set up (check PGSSLROOTCERT)")
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed:
             let underlying = error.underlying.map(describe) ?? "\(error.code)"
             return unreachable(underlying, location)
         default:
@@ -50,6 +56,12 @@ enum PostgresErrors {
     private static func describe(_ error: any Error) -> String {
         if let error = error as? NIOConnectionError {
             return error.connectionErrors.first.map { describe($0.error) } ?? "connection failed"
+        }
+        if let error = error as? NIOSSLError {
+            if case .handshakeFailed = error, "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "its tls certificate did not verify: set PGSSLROOTCERT to the certificate of its ca"
+            }
+            return "tls failed: \(String("\(error)".prefix(100)))"
         }
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
         let text = "\(error)"

@@ -34,8 +34,12 @@ public final class PostgresFixture: Sendable {
         self.directory = directory
     }
 
+    /// The server's self-signed certificate for 127.0.0.1 (PEM), when it was started with `tls: true`.
+    public var certificate: String { directory.file("server.crt") }
+
     /// Initializes a cluster and starts its server; retries on another port when the chosen one was taken.
-    public static func start(timeout: Duration = .seconds(30)) async throws -> PostgresFixture {
+    /// With `tls`, the server also accepts TLS with a self-signed certificate for 127.0.0.1 (``certificate``).
+    public static func start(tls: Bool = false, timeout: Duration = .seconds(30)) async throws -> PostgresFixture {
         let directory = try TempDirectory.create(prefix: "postgres")
         do {
             let password = "pw-" + UUID().uuidString.lowercased()
@@ -52,12 +56,18 @@ public final class PostgresFixture: Sendable {
                     "--pwfile=\(directory.file("pwfile"))", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                 environment: ChildProcess.inheritedEnvironment(["PATH"]), timeout: timeout)
             guard initdb.succeeded else { throw TestSupportError("initdb failed: \(initdb.stderr)") }
+            var settings: [String] = []
+            if tls {
+                try await makeCertificate(in: directory, asRoot: asRoot)
+                settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(directory.file("server.crt"))",
+                            "-c", "ssl_key_file=\(directory.file("server.key"))"]
+            }
             for _ in 0..<5 {
                 let port = try LoopbackPort.free()
                 let server = try ChildProcess.spawn(executable: asRoot ? "/usr/bin/setpriv" : "\(binaries)/postgres",
                     arguments: (asRoot ? dropPrivileges + ["\(binaries)/postgres"] : []) + [
                         "-D", directory.file("data"), "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
-                        "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=60"],
+                        "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=60"] + settings,
                     environment: ChildProcess.inheritedEnvironment(["PATH"]))
                 if try await waitUntilReady(server, port: port, timeout: timeout) {
                     return PostgresFixture(port: port, password: password, process: server, directory: directory)
@@ -67,6 +77,22 @@ public final class PostgresFixture: Sendable {
         } catch {
             directory.remove()
             throw error
+        }
+    }
+
+    /// A self-signed certificate and key for 127.0.0.1, the key readable by the server's user only.
+    private static func makeCertificate(in directory: TempDirectory, asRoot: Bool) async throws {
+        let openssl = try await ChildProcess.run(executable: "/usr/bin/openssl", arguments: [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", directory.file("server.key"), "-out", directory.file("server.crt")],
+            environment: ChildProcess.inheritedEnvironment(["PATH"]))
+        guard openssl.succeeded else { throw TestSupportError("openssl failed: \(openssl.stderr)") }
+        chmod(directory.file("server.key"), 0o600)
+        chmod(directory.file("server.crt"), 0o644)
+        if asRoot {
+            try owned(byNobody: directory.file("server.key"))
+            try owned(byNobody: directory.file("server.crt"))
         }
     }
 

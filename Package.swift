@@ -122,7 +122,7 @@ let package = Package(
         ], path: "bench/CeilingClient"),
 
         // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
-        .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "AuditStore"], path: "bench/AuditBench"),
+        .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "PostgresStore", "AuditStore"], path: "bench/AuditBench"),
         .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
         .executableTarget(name: "BenchMaven", dependencies: ["TestSupport"], path: "bench/MavenBench"),
 

@@ -73,20 +73,27 @@ final class PostgresLedger: @unchecked Sendable {
     func commit() async throws {
         guard !pending.isEmpty else { return }
         try await lock()
-        var head = try await Self.head(connection, logger: logger)
+        // After the lock, in one statement (one round trip under the lock): the head, then each run's last hash,
+        // one backward step of ledger_run per run however long its chain is.
         let runIDs = Array(Set(pending.map(\.runID)))
+        var head: (id: Int64, hash: [UInt8])?
         var runHashes: [Int64: [UInt8]] = [:]
         for row in try await connection.rows("""
-            SELECT DISTINCT ON (run_id) run_id, run_hash FROM ledger WHERE run_id = ANY($1) ORDER BY run_id, id DESC
-            """, [.ints(runIDs)], logger: logger) {
-            runHashes[row.int(0)] = row.bytes(1)
+            SELECT 0, h.id, h.hash FROM (SELECT id, hash FROM ledger ORDER BY id DESC LIMIT 1) AS h
+            UNION ALL
+            SELECT 1, r.run_id, (SELECT l.run_hash FROM ledger l WHERE l.run_id = r.run_id ORDER BY l.id DESC LIMIT 1)
+            FROM unnest($1::bigint[]) AS r(run_id)
+            """, [.ints(runIDs)], logger: logger) where row.cells[2].bytes != nil {
+            if row.int(0) == 0 { head = (row.int(1), row.bytes(2)) } else { runHashes[row.int(1)] = row.bytes(2) }
         }
+        var previous: (id: Int64, hash: [UInt8])
+        if let head { previous = head } else { previous = try await Self.head(connection, logger: logger) }
         var entries: [LedgerEntry] = []
         for (row, runID) in pending {
-            let entry = LedgerChain.next(after: head, runPrevious: runHashes[runID] ?? LedgerChain.zeroHash, runID: runID,
+            let entry = LedgerChain.next(after: previous, runPrevious: runHashes[runID] ?? LedgerChain.zeroHash, runID: runID,
                                          row: row, encoding: encodings.current)
             entries.append(entry)
-            head = (entry.id, entry.hash)
+            previous = (entry.id, entry.hash)
             runHashes[runID] = entry.runHash
         }
         try await Self.insert(entries, writtenAt: now, connection, logger: logger)

@@ -168,6 +168,20 @@ struct PostgresStoreTests {
         await database.server.stop()
     }
 
+    @Test func storesOpenedTogetherMigrateANewDatabaseOnce() async throws {
+        let database = try await PostgresDatabase.start()
+        let stores = try await withThrowingTaskGroup(of: PostgresAuditStore.self) { group in
+            for _ in 0..<4 { group.addTask { try await database.open() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(stores.count == 4)
+        let applied = try await stores[0].appliedMigrations()
+        #expect(applied.map(\.version) == [1, 2, 3, 4, 5])
+        #expect(try await database.server.psql("SELECT count(*) FROM schema_migrations", database: database.name) == "5")
+        for store in stores { await store.close() }
+        await database.server.stop()
+    }
+
     @Test func aReaderRefusesWritesAndAnEmptyDatabase() async throws {
         let database = try await PostgresDatabase.start()
         await #expect(throws: AuditStoreError.self) { _ = try await database.open(readOnly: true) }

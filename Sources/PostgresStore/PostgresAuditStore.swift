@@ -113,7 +113,7 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     /// It starts once the finishes deferred before it are committed (unless it is their own drain).
     @discardableResult
     func write<T: Sendable>(afterDeferred: Bool = true,
-                            _ body: @Sendable (PostgresConnection, PostgresLedger) async throws -> T) async throws(AuditStoreError) -> T {
+                            _ body: @escaping @Sendable (PostgresConnection, PostgresLedger) async throws -> T) async throws(AuditStoreError) -> T {
         guard !readOnly else { throw AuditStoreError(.cannotOpen, path: location, message: "opened for reading only") }
         if afterDeferred { await deferred.idle() }
         let clock = ContinuousClock(), start = clock.now
@@ -123,12 +123,14 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
         }
         let logger = self.logger, encodings = self.encodings
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await leased { connection in
+                try await connection.withTransaction(logger: logger) { connection in
                 let ledger = PostgresLedger(connection: connection, logger: logger, encodings: encodings,
                                             now: Timestamp.string(Date()))
                 let result = try await body(connection, ledger)
                 try await ledger.commit()
                 return result
+                }
             }
         } catch {
             throw PostgresErrors.map(error, location: location)
@@ -136,16 +138,16 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     }
 
     /// A read on a pooled connection (each statement sees what was committed when it started).
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws(AuditStoreError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(AuditStoreError) -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await leased(body)
         } catch {
             throw PostgresErrors.map(error, location: location)
         }
     }
 
     /// A read in one REPEATABLE READ snapshot, for what must see one consistent state (verify, copy).
-    func snapshot<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws(AuditStoreError) -> T {
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(AuditStoreError) -> T {
         let logger = self.logger
         return try await read { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)

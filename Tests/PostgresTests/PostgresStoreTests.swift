@@ -182,6 +182,23 @@ struct PostgresStoreTests {
         await database.server.stop()
     }
 
+    @Test func aServerThatGoesAwayMidRunFailsTheWriteInsteadOfHanging() async throws {
+        let database = try await PostgresDatabase.start()
+        let store = try await database.open()
+        let run = try await store.beginRun(NewRun(command: "provision", commandLine: "c", toolVersion: "t", host: "h",
+                                                  user: "u", startedAt: Workload.at(0)))
+        await database.server.stop()
+        let started = ContinuousClock.now
+        do {
+            try await store.finishRun(run, status: .succeeded, at: Workload.at(1))
+            Issue.record("a write succeeded with the server stopped")
+        } catch {
+            #expect(error.kind == .cannotOpen, "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        await store.close()
+    }
+
     @Test func aReaderRefusesWritesAndAnEmptyDatabase() async throws {
         let database = try await PostgresDatabase.start()
         await #expect(throws: AuditStoreError.self) { _ = try await database.open(readOnly: true) }

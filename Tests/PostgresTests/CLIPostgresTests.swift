@@ -56,6 +56,41 @@ struct CLIPostgresTests {
         await database.server.stop()
     }
 
+    @Test func twoProcessesProvisioningAtOnceKeepOneVerifiableChain() async throws {
+        let database = try await PostgresDatabase.start()
+        let registry = try await RegistryFixture.start(.anonymous)
+        let workspace = try TempDirectory.create(prefix: "cli-pg")
+        defer { workspace.remove() }
+        // The first database command migrates; then two processes write at once, one with the password in its URL.
+        let upgrade = try await runStevedore(["audit", "upgrade", "--db", database.url], environment: [:])
+        #expect(upgrade.exitCode == 0, "\(upgrade)")
+        var children: [ChildProcess] = []
+        for team in ["red", "blue"] {
+            let services = (1...6).map { "  - svc\($0)\n" }.joined()
+            let file = try workspace.write("\(team).yaml", "namespace: \(team)\ntags: [\"latest\"]\nservices:\n\(services)")
+            let url = team == "red" ? database.url : database.server.url(database.name, withPassword: false)
+            children.append(try spawnStevedore(["provision", file, "--registry", registry.address, "--db", url,
+                                                "--concurrency", "4"],
+                                               environment: ["PGPASSWORD": database.server.password]))
+        }
+        for child in children {
+            let result = try await child.wait(timeout: .seconds(120))
+            #expect(result.exitCode == 0, "\(result)")
+        }
+        let verify = try await runStevedore(["audit", "verify", "--db", database.url], environment: [:])
+        #expect(verify.exitCode == 0, "\(verify)")
+        let jobs = try await database.server.psql("SELECT count(*) FROM jobs WHERE status = 'succeeded'", database: database.name)
+        #expect(jobs == "12")
+        let leaked = try await database.server.psql(
+            "SELECT count(*) FROM runs WHERE command_line LIKE '%\(database.server.password)%'", database: database.name)
+        #expect(leaked == "0")
+        let redacted = try await database.server.psql("SELECT count(*) FROM runs WHERE command_line LIKE '%:***@%'",
+                                                      database: database.name)
+        #expect(redacted == "1")
+        await registry.stop()
+        await database.server.stop()
+    }
+
     @Test func connectionAndSchemaErrorsAreOneLineWithExitThree() async throws {
         let database = try await PostgresDatabase.start()
         let secret = "not-the-password-\(UUID().uuidString)"

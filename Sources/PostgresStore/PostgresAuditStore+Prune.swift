@@ -34,6 +34,7 @@ extension PostgresAuditStore {
                     "DELETE FROM blob_actions WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
                     "DELETE FROM job_manifests WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
                     "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
+                    "DELETE FROM job_claims WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
                     "DELETE FROM jobs WHERE run_id = $1",
                     "DELETE FROM runs WHERE id = $1",
                 ] {

@@ -22,7 +22,9 @@ IMAGE_PACKAGES := buildah podman umoci jq curl
 # (junit4 is an undeclared need of the latter), and a JDK for javac/jar when none is on PATH.
 MAVEN_PACKAGES := nginx maven libmaven-deploy-plugin-java libmaven-dependency-plugin-java junit4 \
 	$(if $(shell command -v javac 2>/dev/null),,default-jdk-headless)
-DEBIAN_PACKAGES := $(strip docker-registry skopeo apache2-utils libsqlite3-dev sqlite3 $(IMAGE_PACKAGES) $(MAVEN_PACKAGES))
+# PostgreSQL store tests: Debian's server (initdb, postgres, pg_ctl in /usr/lib/postgresql/15/bin).
+POSTGRES_PACKAGES := postgresql
+DEBIAN_PACKAGES := $(strip docker-registry skopeo apache2-utils libsqlite3-dev sqlite3 $(POSTGRES_PACKAGES) $(IMAGE_PACKAGES) $(MAVEN_PACKAGES))
 # PyPI packages the tests import from python3 (oras-py: an image client independent of containers/image).
 PYTHON_MODULES := oras
 STEVEDORE := .build/debug/stevedore

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // Time, injected wherever it matters: the system clock, a virtual clock for tests, one duration grammar.
@@ -67,6 +68,17 @@ let package = Package(
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["MigrationEmbedder"]),
 
+        // The PostgreSQL store behind the same protocols (postgres-nio pool); schema = migrations/postgres/*.sql.
+        .target(name: "PostgresStore", dependencies: [
+            "AuditStore", "Checksums",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], plugins: ["EmbedMigrations"]),
+
+        // `audit copy`: a SQLite audit log read as a dump of its tables, written into the PostgreSQL store.
+        .target(name: "AuditCopy", dependencies: ["AuditStore", "CSQLite", "SQLiteStore", "PostgresStore"]),
+
         // Report rendering: 80-column tables, JSON, CSV, the run summary and the self-contained HTML page.
         .target(name: "Reports", dependencies: ["AuditStore", "Timekeeping"]),
 
@@ -95,7 +107,7 @@ let package = Package(
 
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Workflows", "Reports", "SQLiteStore", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
+            "Workflows", "Reports", "SQLiteStore", "PostgresStore", "AuditCopy", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
             "Timekeeping", "Maven", "MavenPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -110,7 +122,7 @@ let package = Package(
         ], path: "bench/CeilingClient"),
 
         // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
-        .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "AuditStore"], path: "bench/AuditBench"),
+        .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "PostgresStore", "AuditStore"], path: "bench/AuditBench"),
         .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
         .executableTarget(name: "BenchMaven", dependencies: ["TestSupport"], path: "bench/MavenBench"),
 
@@ -145,6 +157,10 @@ let package = Package(
         ]),
         .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
         .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: [
+            "PostgresStore", "SQLiteStore", "AuditCopy", "AuditStore", "Checksums", "Timekeeping", "TestSupport",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "TestSupport", "ImageSources", "OCI", "Checksums", "HTTPTransport", "Maven",
         ]),

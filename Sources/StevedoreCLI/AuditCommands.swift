@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check the audit log's tamper evidence.",
-        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self, AuditUpgradeCommand.self]
+        subcommands: [AuditVerifyCommand.self, AuditHeadCommand.self, AuditUpgradeCommand.self, AuditCopyCommand.self]
     )
 }
 
@@ -34,7 +34,7 @@ struct AuditVerifyCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let expectHead = self.expectHead
         let (path, result) = try await database.withReader { store in
-            (store.path, try await store.verifyLedger(expectHead: expectHead))
+            (store.location, try await store.verifyLedger(expectHead: expectHead))
         }
         if json {
             let encoder = JSONEncoder()
@@ -89,7 +89,7 @@ struct AuditHeadCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let head = try await database.withReader { store in
             guard let head = try await store.ledgerHead() else {
-                throw CommandError("the audit log \(store.path) has no ledger entries yet", status: .usage)
+                throw CommandError("the audit log \(store.location) has no ledger entries yet", status: .usage)
             }
             return head
         }
@@ -145,7 +145,7 @@ struct AuditUpgradeCommand: StevedoreCommand {
     mutating func execute(console: Console) async throws -> ExitStatus {
         let migrations = try await database.withExisting { try await $0.appliedMigrations() }
         let last = migrations.last.map { "\($0.version) (\($0.name))" } ?? "none"
-        console.output("ok: \(database.path) is at schema \(last)")
+        console.output("ok: \(database.displayLocation) is at schema \(last)")
         return .success
     }
 }

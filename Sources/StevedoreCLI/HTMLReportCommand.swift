@@ -23,7 +23,7 @@ struct HTMLReportCommand: StevedoreCommand {
         let (id, page) = try await database.withReader { store -> (RunID, String) in
             let id = try await resolveRun(run, in: store)
             guard let summary = try await store.summary(run: id, details: true) else {
-                throw CommandError("no run \(id) in \(store.path)", status: .usage)
+                throw CommandError("no run \(id) in \(store.location)", status: .usage)
             }
             let data = RunReportData(summary: summary, jobs: try await store.jobs(run: id),
                                      attempts: try await store.attemptList(ReportFilter(runID: id)),

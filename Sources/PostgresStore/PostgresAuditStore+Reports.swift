@@ -94,7 +94,8 @@ extension PostgresAuditStore {
 
     public func state(_ filter: ReportFilter) async throws(AuditStoreError) -> [StateRow] {
         var statement = SQLStatement("""
-            SELECT registry, repository, item, service, digest, action, recorded_at, run_id, job_id FROM item_state WHERE true
+            SELECT registry, repository, item, service, digest, action, recorded_at, run_id, job_id,
+                   (SELECT source FROM jobs WHERE jobs.id = item_state.job_id) FROM item_state WHERE true
             """)
         if let registry = filter.registry { statement.sql += " AND registry = \(statement.bind(.text(registry)))" }
         if let namespace = filter.namespace {
@@ -108,9 +109,11 @@ extension PostgresAuditStore {
         statement.sql += " ORDER BY registry, repository, item"
         if let limit = filter.limit { statement.sql += " LIMIT \(max(limit, 0))" }
         return try await rows(statement.sql, statement.values).map { row in
-            StateRow(registry: row.text(0), repository: row.text(1), tag: row.text(2), service: row.text(3),
-                     digest: row.optionalText(4), action: row.text(5), recordedAt: row.text(6), runID: row.int(7),
-                     jobID: row.int(8))
+            var state = StateRow(registry: row.text(0), repository: row.text(1), tag: row.text(2), service: row.text(3),
+                                 digest: row.optionalText(4), action: row.text(5), recordedAt: row.text(6),
+                                 runID: row.int(7), jobID: row.int(8))
+            state.source = row.optionalText(9)
+            return state
         }
     }
 

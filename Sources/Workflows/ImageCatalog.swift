@@ -12,6 +12,11 @@ public struct ImageCatalog: Sendable {
     public var platforms: [Platform]
     /// Where `docker://` sources are read; nil: such a source is refused.
     public var registries: SourceRegistries?
+    /// False when a recorded run being continued did not copy referrers (`--no-referrers`).
+    public var referrers = true
+
+    /// Whether jobs copy signatures, attestations and referrers with their images.
+    public var copiesReferrers: Bool { referrers && (registries?.settings.copyReferrers ?? true) }
 
     public init(loader: ImageLoader = ImageLoader(), platforms: [Platform] = [], registries: SourceRegistries? = nil) {
         self.loader = loader

@@ -140,15 +140,12 @@ public struct Provisioner: Sendable {
 
     // MARK: Planning
 
-    /// This provisioner with the platform filter the recorded run applied (its sources are read the same way).
+    /// This provisioner with the platform filter and referrer choice the recorded run applied (its sources are read
+    /// the same way).
     private func continuing(_ run: RunRow) -> Provisioner {
         var catalog = self.catalog
         catalog.platforms = RecordedOptions.platforms(run.options).compactMap(Platform.init(parsing:))
-        if let registries = catalog.registries, !RecordedOptions.referrers(run.options) {
-            var settings = registries.settings
-            settings.copyReferrers = false
-            catalog.registries = SourceRegistries(settings: settings, context: registries.context, options: registries.options)
-        }
+        catalog.referrers = RecordedOptions.referrers(run.options)
         return Provisioner(log: log, context: context, catalog: catalog)
     }
 
@@ -213,7 +210,7 @@ public struct Provisioner: Sendable {
                          inputSHA256: plan.inputSHA256, registry: access.registry.description, namespace: plan.namespace,
                          options: RecordedOptions.json(options, access: access, release: plan.release,
                                                        platforms: catalog.platforms.map(\.description),
-                                                       referrers: catalog.registries?.settings.copyReferrers ?? true),
+                                                       referrers: catalog.copiesReferrers),
                          parentRunID: plan.parentRunID, startedAt: context.time.wallClock, pid: environment.pid)
         let runID = try await audited { try await log.beginRun(run) }
         let ids = try await audited { try await log.insertJobs(run: runID, plan.jobs.map(\.new)) }
@@ -247,7 +244,7 @@ public struct Provisioner: Sendable {
                             target: "\(job.new.registry)/\(name)", priorAttempts: priorAttempts,
                             payload: ImageJob(repository: name, tags: tags, image: job.image, policy: job.policy,
                                               mutableTags: job.mutableTags,
-                                              copyReferrers: catalog.registries?.settings.copyReferrers ?? true))
+                                              copyReferrers: catalog.copiesReferrers))
         } catch {
             throw .usage("the audit log names an invalid job (\(error.message)); it cannot be continued")
         }

@@ -99,6 +99,14 @@ import TestSupport
         #expect(after.manifests == before.manifests && after.blobs == before.blobs)
         #expect(after.heads == before.heads + 1)
         #expect(try await sqlite(setup.workspace.db, "SELECT status FROM jobs ORDER BY id DESC LIMIT 1") == ["skipped"])
+
+        // --no-referrers: the image alone.
+        let bare = try await setup.stevedore(["copy", setup.src("mirror/app:1.0"), setup.dst("org/bare:1.0"),
+                                              "--no-referrers", "--quiet"])
+        #expect(bare.exitCode == 0, "stderr: \(bare.stderr)")
+        let tags = try await setup.destination.send("GET", "/v2/org/bare/tags/list")
+        #expect(String(decoding: tags.body, as: UTF8.self).contains("\"tags\":[\"1.0\"]"),
+                "\(String(decoding: tags.body, as: UTF8.self))")
     }
 
     @Test func mirrorsTwentyServicesReadingEachBlobOnceAndPodmanPullsBothPlatforms() async throws {

@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The git revision `stevedore --version` prints: `make` exports it (hex digits, maybe `-dirty`); anything else is
+/// ignored and the binary says "unknown".
+let revision = Context.environment["STEVEDORE_REVISION"].flatMap { value in
+    value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." } && !value.isEmpty ? value : nil
+}
+
 let package = Package(
     name: "Stevedore",
     platforms: [.macOS(.v15)],
@@ -105,9 +111,19 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
 
+        // `stevedore doctor`: the set-up checklist as checks (credentials, registry, token, push access, clock, Maven
+        // settings and names), each with its remedy; read-only.
+        .target(name: "Doctor", dependencies: [
+            "OCI", "HTTPTransport", "Credentials", "Maven", "MavenPublish", "Workflows", "Timekeeping",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+
+        // The git revision the binary was built from (a C define, so a new revision rebuilds one file).
+        .target(name: "CBuildInfo", cSettings: revision.map { [.define("STEVEDORE_REVISION", to: "\"\($0)\"")] } ?? []),
+
         // Thin command-line front end: parsing, exit codes, the console and its progress styles.
         .executableTarget(name: "StevedoreCLI", dependencies: [
-            "Workflows", "Reports", "SQLiteStore", "PostgresStore", "AuditCopy", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
+            "Workflows", "Doctor", "CBuildInfo", "Reports", "SQLiteStore", "PostgresStore", "AuditCopy", "AuditStore", "Credentials", "HTTPTransport", "OCI", "JobRunner",
             "Timekeeping", "Maven", "MavenPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

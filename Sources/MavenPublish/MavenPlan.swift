@@ -11,6 +11,18 @@ public struct MavenPlan: Sendable {
     /// The digests of every file, by path: read once, for the checksum-file check and for the publish.
     public let checksums: [String: MavenChecksums]
 
+    /// A plan of versions already scanned, without checksums read (what `doctor` needs to look up credentials).
+    public init(directory: String, repositoryURL: String, versions: [ArtifactVersion]) {
+        self.init(directory: directory, repositoryURL: repositoryURL, versions: versions, checksums: [:])
+    }
+
+    init(directory: String, repositoryURL: String, versions: [ArtifactVersion], checksums: [String: MavenChecksums]) {
+        self.directory = directory
+        self.repositoryURL = repositoryURL
+        self.versions = versions
+        self.checksums = checksums
+    }
+
     public static func make(directory: String, repositoryURL: String,
                             filter: ArtifactFilter = ArtifactFilter()) throws(MavenPublishError) -> MavenPlan {
         do {

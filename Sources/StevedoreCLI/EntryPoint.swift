@@ -76,8 +76,8 @@ struct Stevedore: ParsableCommand {
             (nothing sent); 3 audit database unusable; 4 registry unreachable or credentials refused; \
             130 interrupted.
             """,
-        version: RunEnvironment.toolVersion,
+        version: BuildInfo.versionLine,
         subcommands: [ProvisionCommand.self, PushCommand.self, CopyCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, MavenCommand.self, ReportCommand.self,
-                      AuditCommand.self, PruneCommand.self, LoginCommand.self]
+                      AuditCommand.self, PruneCommand.self, LoginCommand.self, DoctorCommand.self]
     )
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Facts about this invocation recorded with each run.
 public struct RunEnvironment: Sendable {
-    public static let toolVersion = "0.1.0"
+    public static let toolVersion = "0.2.0"
 
     public var commandLine: String
     public var host: String

@@ -91,6 +91,7 @@ public final class FaultProxy: Sendable {
         var rules: [InstalledRule] = []
         var chunkCap: ChunkCap?
         var pullBudget: PullBudget?
+        var dateShift: Int?
         var received: [RecordedRequest] = []
     }
 
@@ -153,6 +154,10 @@ public final class FaultProxy: Sendable {
 
     /// Sets (or with nil, removes) a Docker Hub-style pull budget on manifest requests.
     public func setPullBudget(_ budget: PullBudget?) { state.withLock { $0.pullBudget = budget } }
+
+    /// Rewrites the `Date` header of every answer to the real time plus `seconds` (negative: a server whose clock is
+    /// behind); nil passes the upstream's header through.
+    public func setDateShift(seconds: Int?) { state.withLock { $0.dateShift = seconds } }
 
     /// The pulls left in the budget.
     public var pullBudgetRemaining: Int? { state.withLock { $0.pullBudget?.remaining } }

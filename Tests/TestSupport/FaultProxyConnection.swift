@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -200,8 +201,11 @@ extension FaultProxy {
     private func execute(_ outgoing: HTTPClientRequest, _ request: HTTPRequestHead, collect: Bool) async throws -> Answer {
         let response = try await client.execute(outgoing, timeout: .seconds(600))
         var headers = HTTPHeaders()
+        let dateShift = state.withLock { $0.dateShift }
         for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
-            if name.lowercased() == "location" {
+            if name.lowercased() == "date", let dateShift {
+                headers.add(name: name, value: Self.httpDate(Date().addingTimeInterval(Double(dateShift))))
+            } else if name.lowercased() == "location" {
                 headers.add(name: name, value: value.replacingOccurrences(of: "//\(upstream)/", with: "//\(address)/"))
             } else {
                 headers.add(name: name, value: value)
@@ -234,6 +238,15 @@ extension FaultProxy {
             for try await chunk in body { try await outbound.write(.body(.byteBuffer(chunk))) }
         }
         try await outbound.write(.end(nil))
+    }
+
+    /// An IMF-fixdate (`Wed, 02 Dec 2026 20:51:31 GMT`), as servers write `Date`.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 
     /// Closes with a TCP reset (SO_LINGER 0) so the client sees "connection reset by peer".

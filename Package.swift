@@ -171,7 +171,8 @@ let package = Package(
             "Workflows", "ImagePush", "ImageSources", "OCI", "SQLiteStore", "AuditStore", "JobRunner", "HTTPTransport",
             "Credentials", "Timekeeping", "TestSupport",
         ]),
-        .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Timekeeping"]),
+        .testTarget(name: "CLITests", dependencies: ["StevedoreCLI", "Doctor", "OCI", "HTTPTransport", "Timekeeping",
+                                                   .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "MavenTests", dependencies: ["Maven", "Checksums", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: [
             "PostgresStore", "SQLiteStore", "AuditCopy", "AuditStore", "Checksums", "Timekeeping", "TestSupport",

@@ -26,7 +26,12 @@ public struct MavenDiagnosis: Sendable {
         self.time = time
     }
 
-    var subject: String { URLParts(repositoryURL + "/").map { "\($0.authority)\($0.path)" } ?? repositoryURL }
+    var subject: String {
+        guard let parts = URLParts(repositoryURL + "/") else { return repositoryURL }
+        var path = parts.path
+        while path.hasSuffix("/") { path.removeLast() }
+        return parts.authority + path
+    }
 
     public func run() async -> [DoctorCheck] {
         var checks: [DoctorCheck] = []

@@ -68,16 +68,27 @@ public struct RegistryDiagnosis: Sendable {
     }
 
     private func endpointCheck(_ facts: EndpointFacts) -> DoctorCheck {
-        let scheme = access.plainHTTP ? "http" : "https, certificate trusted (\(access.trust.name))"
+        let scheme = switch (access.plainHTTP, access.trust) {
+        case (true, _): "http"
+        case (false, .system): "https, certificate trusted (system trust store)"
+        case (false, .certificateFile(let path)): "https, certificate trusted (--ca-cert \(path))"
+        case (false, .insecureSkipVerify): "https, certificate NOT verified (--insecure-skip-tls-verify)"
+        }
         let auth = switch facts.scheme {
         case .bearer: "bearer tokens from \(Self.realmShown(facts.realm))"
         case .basic: "basic auth"
         case nil: facts.status == 200 ? "anonymous access" : "no auth challenge"
         }
         let healthy = facts.status == 200 || facts.status == 401
-        return DoctorCheck("registry", host, healthy ? .pass : .fail,
-                           "answers GET /v2/ with \(facts.status) over \(scheme); \(auth)",
-                           remedy: healthy ? nil : "this does not look like an OCI registry: check the address")
+        let detail = "answers GET /v2/ with \(facts.status) over \(scheme); \(auth)"
+        guard healthy else {
+            return DoctorCheck("registry", host, .fail, detail, remedy: "this does not look like an OCI registry: check the address")
+        }
+        if !access.plainHTTP, access.trust == .insecureSkipVerify {
+            return DoctorCheck("registry", host, .warn, detail,
+                               remedy: "anyone between here and the registry can read the token: pass --ca-cert FILE instead")
+        }
+        return DoctorCheck("registry", host, .pass, detail)
     }
 
     private static func realmShown(_ realm: String?) -> String {

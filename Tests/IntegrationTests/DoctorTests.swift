@@ -155,4 +155,39 @@ import TestSupport
         #expect(refused.exitCode == 1)
         #expect(Self.line(refused.stdout, "repository")?.contains("credentials are refused") == true, "\(refused.stdout)")
     }
+
+    @Test func anUntrustedCertificateAndACorruptDatabaseAreReported() async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let files = try await TLSTests().makeCertificates(in: workspace.directory.path)
+        let other = workspace.directory.appendingPathComponent("other-ca").path
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let stranger = try await TLSTests().makeCertificates(in: other)
+        let registry = try await RegistryFixture.start(.htpasswd(users: ["ci": "tls-secret-42"]),
+                                                       tls: .init(certificate: files.certificate, key: files.key))
+        defer { Task { await registry.stop() } }
+        let credentials = ["STEVEDORE_USERNAME": "ci", "STEVEDORE_PASSWORD": "tls-secret-42"]
+
+        let untrusted = try await doctor(["--registry", registry.address, "--ca-cert", stranger.ca],
+                                         environment: credentials, workspace)
+        #expect(untrusted.exitCode == 1)
+        let line = try #require(Self.line(untrusted.stdout, "registry"), "\(untrusted.stdout)")
+        #expect(line.hasPrefix("FAIL") && line.contains("tls") && line.contains("--ca-cert FILE"), "\(line)")
+
+        let trusted = try await doctor(["--registry", registry.address, "--ca-cert", files.ca],
+                                       environment: credentials, workspace)
+        #expect(trusted.exitCode == 0, "\(trusted.stdout)")
+        #expect(Self.line(trusted.stdout, "registry")?.contains("https, certificate trusted (--ca-cert") == true,
+                "\(trusted.stdout)")
+        #expect(Self.line(trusted.stdout, "login")?.contains("login works for ci") == true, "\(trusted.stdout)")
+
+        // A file that is not a SQLite database: reported, and left as it was.
+        let garbage = Data("this is not a database, just some bytes".utf8)
+        try garbage.write(to: URL(fileURLWithPath: workspace.db))
+        let corrupt = try await doctor([], workspace)
+        #expect(corrupt.exitCode == 1)
+        let database = try #require(Self.line(corrupt.stdout, "database"), "\(corrupt.stdout)")
+        #expect(database.hasPrefix("FAIL") && database.contains("restore it from a backup"), "\(database)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: workspace.db)) == garbage)
+    }
 }

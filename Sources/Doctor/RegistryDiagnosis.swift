@@ -10,6 +10,8 @@ import Workflows
 public struct RegistryDiagnosis: Sendable {
     public var access: RegistryAccess
     public var repositories: [RepositoryName]
+    /// Images read from this registry (`image: docker://...`): each must resolve with the source credentials.
+    public var sources: [ImageReference] = []
     /// What the credentials should be able to do: read-write for publishing, read-only for a partner's token.
     public var expected: RepositoryPermission.Level
     public var transport: any HTTPTransport
@@ -44,7 +46,9 @@ public struct RegistryDiagnosis: Sendable {
         let login = await loginCheck(client, facts)
         checks.append(login)
         guard login.outcome != .fail else { return checks }
-        if repositories.isEmpty {
+        if !sources.isEmpty {
+            checks += await sourceChecks(client)
+        } else if repositories.isEmpty {
             checks.append(DoctorCheck("push", host, .info, "no services file given: access to repositories not checked"))
         } else {
             checks += PermissionSummary(host: host, expected: expected).checks(await permissions(client))
@@ -125,6 +129,39 @@ public struct RegistryDiagnosis: Sendable {
             return DoctorCheck("login", host, .pass, "anonymous access accepted")
         }
         return DoctorCheck("login", host, .pass, "\(what) works for \(credentials.username)")
+    }
+
+    /// One HEAD per source image: it must exist and these credentials must be allowed to pull it.
+    private func sourceChecks(_ client: RegistryClient) async -> [DoctorCheck] {
+        var missing: [String] = [], refused: [String] = [], broken: [String] = []
+        for reference in sources {
+            do {
+                if try await client.manifestDescriptor(repository: reference.repository, reference: reference.reference) == nil {
+                    missing.append(reference.description)
+                }
+            } catch {
+                if error.isRefusal { refused.append(reference.description) } else { broken.append("\(reference): \(error)") }
+            }
+        }
+        var checks: [DoctorCheck] = []
+        let total = sources.count
+        if missing.isEmpty, refused.isEmpty, broken.isEmpty {
+            checks.append(DoctorCheck("source", host, .pass, "all \(total) source images resolve"))
+        }
+        if !missing.isEmpty {
+            checks.append(DoctorCheck("source", host, .fail, "\(missing.count) of \(total) source images not found: "
+                                      + missing.prefix(3).joined(separator: ", "),
+                                      remedy: "check the image names and tags in the services file"))
+        }
+        if !refused.isEmpty {
+            checks.append(DoctorCheck("source", host, .fail, "\(refused.count) of \(total) source images may not be pulled: "
+                                      + refused.prefix(3).joined(separator: ", "),
+                                      remedy: "log in to the source (docker login \(host)) or pass --src-creds USER:TOKEN"))
+        }
+        if let first = broken.first {
+            checks.append(DoctorCheck("source", host, .fail, first, remedy: Remedy.unreachable))
+        }
+        return checks
     }
 
     private func permissions(_ client: RegistryClient) async -> [(RepositoryName, Result<RepositoryPermission, RegistryError>)] {

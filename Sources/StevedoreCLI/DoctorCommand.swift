@@ -74,6 +74,7 @@ struct DoctorCommand: StevedoreCommand {
         let transport = LoggingTransport(base: network, logger: log.logger)
         var checks: [DoctorCheck] = []
         var (host, repositories) = (registry.flatMap { try? RegistryHost(parsing: $0) }, [RepositoryName]())
+        var sources: [ImageReference] = []
         if let registry, host == nil {
             checks.append(DoctorCheck("registry", registry, .fail, "not a registry host[:port]", remedy: "e.g. --registry ghcr.io"))
         }
@@ -82,6 +83,10 @@ struct DoctorCommand: StevedoreCommand {
                 let services = try ServicesFile.load(path: file)
                 host = host ?? services.registry
                 repositories = Array(Set(services.services.map(\.repository))).sorted { $0.value < $1.value }
+                for case .registry(let reference) in services.services.compactMap(\.image) + [services.placeholder].compactMap({ $0 })
+                    where !sources.contains(reference) {
+                    sources.append(reference)
+                }
                 checks.append(DoctorCheck("services file", file, .pass,
                                           "\(services.services.count) services, names valid (lowercase, OCI grammar)"))
             } catch {
@@ -103,6 +108,20 @@ struct DoctorCommand: StevedoreCommand {
                                       remedy: "add registry: HOST to it, or pass --registry HOST"))
         } else if file == nil, maven == nil {
             checks.append(DoctorCheck("registry", "-", .info, "no registry to check: pass a services file or --registry HOST"))
+        }
+        // Every source registry the file reads images from, with the credentials a run would use for it.
+        for (sourceHost, references) in Dictionary(grouping: sources, by: \.apiHost).sorted(by: { $0.key.description < $1.key.description }) {
+            do {
+                var settings = SourceSettings()
+                settings.trust = trust
+                settings.plainHTTPHosts = tls.plainHTTP
+                let access = try SourceRegistries.access(for: references[0], settings)
+                var diagnosis = RegistryDiagnosis(access: access, repositories: [], transport: transport)
+                diagnosis.sources = references
+                checks += await diagnosis.run()
+            } catch {
+                checks.append(RegistryDiagnosis.credentialsFailed(host: sourceHost.description, message: ExitStatus.of(error).1))
+            }
         }
         if let maven, let repository {
             let lookup = MavenCredentialLookup(settingsPath: settings, idOption: id)

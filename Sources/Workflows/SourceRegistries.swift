@@ -73,7 +73,7 @@ public final class SourceRegistries: Sendable {
     /// Where a source's requests go and as whom: `--src-creds`, else the docker config's entry for the host
     /// (Docker Hub's under `https://index.docker.io/v1/`), else `GITHUB_ACTOR`/`GITHUB_TOKEN` for GitHub's hosts,
     /// else anonymous.
-    static func access(for reference: ImageReference, _ settings: SourceSettings) throws(WorkflowError) -> RegistryAccess {
+    public static func access(for reference: ImageReference, _ settings: SourceSettings) throws(WorkflowError) -> RegistryAccess {
         let host = reference.apiHost
         let plain = HostPolicy.usesPlainHTTP(host: host.host, authority: host.description,
                                              plainHTTPHosts: settings.plainHTTPHosts, trust: settings.trust)

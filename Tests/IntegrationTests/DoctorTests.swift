@@ -190,4 +190,33 @@ import TestSupport
         #expect(database.hasPrefix("FAIL") && database.contains("restore it from a backup"), "\(database)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: workspace.db)) == garbage)
     }
+
+    @Test func sourceImagesMustResolveWithTheSourceCredentials() async throws {
+        let upstream = try await RegistryFixture.start(.anonymous)
+        let destination = try await RegistryFixture.start(.anonymous)
+        let workspace = try Workspace()
+        defer { Task { await upstream.stop(); await destination.stop(); workspace.remove() } }
+        let seed = try workspace.servicesFile("seed.yaml", namespace: "up", services: ["base"], tags: ["3.20"])
+        let seeded = try await runStevedore(["provision", seed, "--registry", upstream.address, "--db", workspace.db],
+                                            environment: [:])
+        #expect(seeded.exitCode == 0, "\(seeded.stderr)")
+        let file = try workspace.write("mirror.yaml", """
+            registry: \(destination.address)
+            namespace: org
+            services:
+              - name: base
+                image: docker://\(upstream.address)/up/base:3.20
+              - name: gone
+                image: docker://\(upstream.address)/up/gone:1.0
+            """)
+        let before = upstream.accessLog().count
+        let run = try await doctor([file], workspace)
+        #expect(run.exitCode == 1, "\(run.stdout)")
+        let source = try #require(Self.line(run.stdout, "source"), "\(run.stdout)")
+        #expect(source.hasPrefix("FAIL") && source.contains("1 of 2 source images not found: \(upstream.address)/up/gone:1.0"),
+                "\(source)")
+        #expect(Self.line(run.stdout, "push")?.contains("for all 2 repositories") == true, "\(run.stdout)")
+        #expect(upstream.accessLog().dropFirst(before).allSatisfy { $0.method == "GET" || $0.method == "HEAD" })
+        try await expectNothingWritten(destination)
+    }
 }

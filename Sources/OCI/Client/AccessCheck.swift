@@ -123,7 +123,7 @@ extension RegistryClient {
 
 extension RegistryError {
     /// A 401/403 answer, or a refused credential: the identity may not do this (as opposed to an outage).
-    var isRefusal: Bool {
+    public var isRefusal: Bool {
         switch self {
         case .http(_, let status, _, _): status == 401 || status == 403
         case .authentication(_, let status, _): status == 401 || status == 403

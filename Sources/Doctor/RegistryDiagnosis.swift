@@ -165,24 +165,27 @@ public struct RegistryDiagnosis: Sendable {
     }
 
     private func permissions(_ client: RegistryClient) async -> [(RepositoryName, Result<RepositoryPermission, RegistryError>)] {
+        let repositories = repositories
+        var results = [Result<RepositoryPermission, RegistryError>?](repeating: nil, count: repositories.count)
         await withTaskGroup(of: (Int, Result<RepositoryPermission, RegistryError>).self) { group in
-            var results = [(Int, Result<RepositoryPermission, RegistryError>)]()
             var next = 0
-            func start() {
-                guard next < repositories.count else { return }
+            while next < repositories.count {
+                if next >= concurrency, let (index, result) = await group.next() { results[index] = result }
                 let index = next, repository = repositories[index]
+                group.addTask { (index, await Self.permission(client, repository)) }
                 next += 1
-                group.addTask {
-                    do throws(RegistryError) { return (index, .success(try await client.permission(repository: repository))) }
-                    catch { return (index, .failure(error)) }
-                }
             }
-            for _ in 0..<min(concurrency, repositories.count) { start() }
-            for await result in group {
-                results.append(result)
-                start()
-            }
-            return results.sorted { $0.0 < $1.0 }.map { (repositories[$0.0], $0.1) }
+            for await (index, result) in group { results[index] = result }
+        }
+        return zip(repositories, results).compactMap { repository, result in result.map { (repository, $0) } }
+    }
+
+    private static func permission(_ client: RegistryClient, _ repository: RepositoryName) async
+        -> Result<RepositoryPermission, RegistryError> {
+        do {
+            return .success(try await client.permission(repository: repository))
+        } catch {
+            return .failure(error)
         }
     }
 }

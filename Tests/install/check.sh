@@ -33,6 +33,21 @@ fi
 [[ $version == *"(git $revision"* ]] || fail "--version printed '$version', expected the revision $revision"
 echo "install check: $binary --version $where: $version"
 
+# The installed binary does a real job: doctor, then provision examples/stage0.yaml into a local registry.
+registry_dir="$prefix/registry"
+address=$(bash examples/local-registry.sh start "$registry_dir")
+trap 'bash examples/local-registry.sh stop "$registry_dir"; rm -rf "$prefix"' EXIT
+job="'$binary' doctor examples/stage0.yaml --registry $address --db '$prefix/audit.db' && \
+'$binary' provision examples/stage0.yaml --registry $address --quiet --db '$prefix/audit.db' && \
+'$binary' verify examples/stage0.yaml --registry $address --quiet --db '$prefix/audit.db'"
+if unshare -m true 2>/dev/null; then
+	output=$(unshare -m sh -c "mount -t tmpfs tmpfs '$toolchain' && $job" 2>&1) || { echo "$output" >&2; fail "the installed binary failed a job"; }
+else
+	output=$(sh -c "$job" 2>&1) || { echo "$output" >&2; fail "the installed binary failed a job"; }
+fi
+grep -q "doctor: all 7 checks passed" <<<"$output" || { echo "$output" >&2; fail "doctor did not pass"; }
+echo "install check: the installed binary ran doctor, provision and verify of examples/stage0.yaml against $address"
+
 subcommands=$("$binary" --experimental-dump-help | python3 -c '
 import json, sys
 def walk(command):

@@ -4,8 +4,6 @@ import Doctor
 import Foundation
 import HTTPTransport
 import MavenPublish
-import OCI
-import Workflows
 
 struct DoctorCommand: StevedoreCommand {
     static let configuration = CommandConfiguration(
@@ -72,62 +70,17 @@ struct DoctorCommand: StevedoreCommand {
         let trust = try tls.trust()
         let network = AsyncHTTPClientTransport(timeout: .seconds(timeout), maxConnectionsPerHost: 8, trust: trust)
         let transport = LoggingTransport(base: network, logger: log.logger)
-        var checks: [DoctorCheck] = []
-        var (host, repositories) = (registry.flatMap { try? RegistryHost(parsing: $0) }, [RepositoryName]())
-        var sources: [ImageReference] = []
-        if let registry, host == nil {
-            checks.append(DoctorCheck("registry", registry, .fail, "not a registry host[:port]", remedy: "e.g. --registry ghcr.io"))
-        }
-        if let file {
-            do {
-                let services = try ServicesFile.load(path: file)
-                host = host ?? services.registry
-                repositories = Array(Set(services.services.map(\.repository))).sorted { $0.value < $1.value }
-                for case .registry(let reference) in services.services.compactMap(\.image) + [services.placeholder].compactMap({ $0 })
-                    where !sources.contains(reference) {
-                    sources.append(reference)
-                }
-                checks.append(DoctorCheck("services file", file, .pass,
-                                          "\(services.services.count) services, names valid (lowercase, OCI grammar)"))
-            } catch {
-                checks.append(DoctorCheck("services file", file, .fail, error.description))
-            }
-        }
-        if let host {
-            do {
-                let access = try RegistryAccess.resolve(registry: host, plainHTTPHosts: tls.plainHTTP, trust: trust,
-                                                        username: username, stdinSecret: secret)
-                checks += await RegistryDiagnosis(access: access, repositories: repositories,
-                                                  expected: expect == .readOnly ? .readOnly : .readWrite,
-                                                  transport: transport).run()
-            } catch {
-                checks.append(RegistryDiagnosis.credentialsFailed(host: host.description, message: ExitStatus.of(error).1))
-            }
-        } else if let file, checks.allPass {
-            checks.append(DoctorCheck("registry", file, .fail, "the services file names no registry",
-                                      remedy: "add registry: HOST to it, or pass --registry HOST"))
-        } else if file == nil, maven == nil {
-            checks.append(DoctorCheck("registry", "-", .info, "no registry to check: pass a services file or --registry HOST"))
-        }
-        // Every source registry the file reads images from, with the credentials a run would use for it.
-        for (sourceHost, references) in Dictionary(grouping: sources, by: \.apiHost).sorted(by: { $0.key.description < $1.key.description }) {
-            do {
-                var settings = SourceSettings()
-                settings.trust = trust
-                settings.plainHTTPHosts = tls.plainHTTP
-                let access = try SourceRegistries.access(for: references[0], settings)
-                var diagnosis = RegistryDiagnosis(access: access, repositories: [], transport: transport)
-                diagnosis.sources = references
-                checks += await diagnosis.run()
-            } catch {
-                checks.append(RegistryDiagnosis.credentialsFailed(host: sourceHost.description, message: ExitStatus.of(error).1))
-            }
-        }
+        var diagnosis = SetupDiagnosis(transport: transport)
+        diagnosis.file = file
+        diagnosis.registry = registry
+        diagnosis.expected = expect == .readOnly ? .readOnly : .readWrite
+        diagnosis.plainHTTPHosts = tls.plainHTTP
+        diagnosis.trust = trust
+        (diagnosis.username, diagnosis.secret) = (username, secret)
         if let maven, let repository {
-            let lookup = MavenCredentialLookup(settingsPath: settings, idOption: id)
-            checks += await MavenDiagnosis(directory: maven, repositoryURL: repository, lookup: lookup,
-                                           transport: transport).run()
+            diagnosis.maven = (maven, repository, MavenCredentialLookup(settingsPath: settings, idOption: id))
         }
+        var checks = await diagnosis.run()
         checks.append(await DoctorDatabaseCheck(database: database).run())
         try? await network.shutdown()
         console.output(format == .json ? DoctorReport.json(checks) : DoctorReport.text(checks))

@@ -30,17 +30,30 @@ public struct RegistryAccess: Sendable {
     public static func resolve(registry: RegistryHost, plainHTTPHosts: [String], trust: TLSTrust, username: String?,
                                stdinSecret: String?, resolver: CredentialResolver = CredentialResolver())
         throws(WorkflowError) -> RegistryAccess {
+        try deciding(registry: registry, plainHTTPHosts: plainHTTPHosts, trust: trust, role: "", plainFlag: "--plain-http") {
+            () throws(CredentialsError) in
+            try resolver.resolve(host: registry.description, username: username, stdinSecret: stdinSecret)
+        }
+    }
+
+    /// The one rule every registry a run talks to follows, destination or source: plain HTTP for loopback (unless
+    /// TLS trust is configured) and the hosts listed, and credentials (`lookup`'s) never over plain HTTP to a host
+    /// that is not loopback. `role` names them in the refusal ("source " for a source registry), `plainFlag` the
+    /// flag that asked for plain HTTP.
+    static func deciding(registry: RegistryHost, plainHTTPHosts: [String], trust: TLSTrust, role: String, plainFlag: String,
+                         lookup: () throws(CredentialsError) -> CredentialResolver.Found?) throws(WorkflowError)
+        -> RegistryAccess {
         let plain = HostPolicy.usesPlainHTTP(host: registry.host, authority: registry.description,
                                              plainHTTPHosts: plainHTTPHosts, trust: trust)
         let found: CredentialResolver.Found?
         do {
-            found = try resolver.resolve(host: registry.description, username: username, stdinSecret: stdinSecret)
+            found = try lookup()
         } catch {
             throw error.workflowError
         }
         if plain, !registry.isLoopback, let found {
-            throw .usage("refusing to send the credentials from \(found.source) over plain http to \(registry); "
-                         + "use https (drop --plain-http)")
+            throw .usage("refusing to send the \(role)credentials from \(found.source) over plain http to \(registry); "
+                         + "use https (drop \(plainFlag))")
         }
         return RegistryAccess(registry: registry, credentials: found?.credentials, credentialSource: found?.source,
                               plainHTTP: plain, trust: trust)

@@ -74,32 +74,20 @@ public final class SourceRegistries: Sendable {
     /// (Docker Hub's under `https://index.docker.io/v1/`), else `GITHUB_ACTOR`/`GITHUB_TOKEN` for GitHub's hosts,
     /// else anonymous.
     public static func access(for reference: ImageReference, _ settings: SourceSettings) throws(WorkflowError) -> RegistryAccess {
-        let host = reference.apiHost
-        let plain = HostPolicy.usesPlainHTTP(host: host.host, authority: host.description,
-                                             plainHTTPHosts: settings.plainHTTPHosts, trust: settings.trust)
-        var credentials = settings.credentials
-        var origin = credentials == nil ? nil : "--src-creds"
-        if credentials == nil {
+        try RegistryAccess.deciding(registry: reference.apiHost, plainHTTPHosts: settings.plainHTTPHosts,
+                                    trust: settings.trust, role: "source ",
+                                    plainFlag: "--src-plain-http") { () throws(CredentialsError) in
+            if let credentials = settings.credentials {
+                return CredentialResolver.Found(credentials: credentials, source: "--src-creds")
+            }
+            // Only docker's config and GitHub Actions' token: the destination's variables never reach a source.
             let environment = ProcessInfo.processInfo.environment.filter { key, _ in
                 ["HOME", "PATH", "DOCKER_CONFIG", "GITHUB_ACTOR", "GITHUB_TOKEN"].contains(key)
             }
-            do throws(CredentialsError) {
-                let resolver = CredentialResolver(environment: environment)
-                var found = try resolver.resolve(host: reference.credentialKey, username: nil, stdinSecret: nil)
-                if found == nil {
-                    found = try resolver.resolve(host: reference.registry.description, username: nil, stdinSecret: nil)
-                }
-                credentials = found?.credentials
-                origin = found?.source
-            } catch {
-                throw error.workflowError
-            }
+            let resolver = CredentialResolver(environment: environment)
+            if let found = try resolver.resolve(host: reference.credentialKey, username: nil, stdinSecret: nil) { return found }
+            return try resolver.resolve(host: reference.registry.description, username: nil, stdinSecret: nil)
         }
-        if plain, !host.isLoopback, let origin, credentials != nil {
-            throw .usage("refusing to send the source credentials from \(origin) over plain http to \(host); use https")
-        }
-        return RegistryAccess(registry: host, credentials: credentials, credentialSource: origin, plainHTTP: plain,
-                              trust: settings.trust)
     }
 
     /// The image `reference` names, as a digest now (one HEAD) and its content on first use.

@@ -41,9 +41,11 @@ public final class SourceImage: Sendable {
 
     /// The image, fetched now if needed (one fetch at a time; a failed fetch is tried again by the next caller).
     public func resolve() async throws -> ResolvedImage {
+        // Every attempt of every job asks; once read, the answer needs no task.
+        if let image = loaded { return image }
         let task: Task<ResolvedImage, any Error> = state.withLock { state in
             switch state {
-            case .resolved(let image): return Task { image }
+            case .resolved(let image): return Task { image }  // resolved in between: rare, and still correct
             case .fetching(let task): return task
             case .idle:
                 let fetch = self.fetch!

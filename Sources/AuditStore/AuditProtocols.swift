@@ -40,6 +40,10 @@ public protocol RunLog: Sendable {
     func blobHolder(registry: String, digest: String) async throws(AuditStoreError) -> String?
     /// Counts of one run; `details: false` leaves out what needs a pass over every attempt.
     func summary(run id: RunID, details: Bool) async throws(AuditStoreError) -> RunSummary?
+    /// The queue this process shares with other runner processes, when the store can hold one (PostgreSQL; nil for
+    /// the embedded SQLite file): runs work through it, and `stevedore worker` joins them. `lease`: how long a job this
+    /// process claims stays its own without a heartbeat.
+    func jobQueue(lease: Duration) -> (any JobQueue)?
 }
 
 /// What reports read. Readers never write: a backend opened for reading refuses writes.
@@ -73,6 +77,8 @@ public protocol AuditMaintenance: Sendable {
 }
 
 extension RunLog {
+    public func jobQueue(lease: Duration) -> (any JobQueue)? { nil }
+
     public func summary(run id: RunID) async throws(AuditStoreError) -> RunSummary? {
         try await summary(run: id, details: true)
     }

@@ -102,6 +102,11 @@ public struct AttemptRecord: Sendable, Equatable {
     public var waitReason: String?
     /// What the attempt did with each blob (image jobs).
     public var blobs: [BlobActionRecord] = []
+    /// The lease the attempt ran under, for a job claimed from a shared queue: the attempt is recorded only while
+    /// the runner still holds it.
+    public var fence: ClaimFence?
+    /// For a claimed job: the queue runs it again after this (the retry is scheduled, not slept on).
+    public var reschedule: Reschedule?
 
     public init(runID: RunID, jobID: JobID, number: Int, startedAt: Date, durationMs: Int, outcome: AttemptOutcome,
                 httpStatus: Int? = nil, errorCode: String? = nil, errorClass: String? = nil, message: String? = nil,
@@ -174,15 +179,19 @@ public struct JobFinish: Sendable {
     public var items: [ItemResult]
     /// The manifests the job put (image jobs).
     public var manifests: [ManifestRecord]
+    /// For a job claimed from a shared queue: the finish is recorded (and the claim closed) only while the runner
+    /// still holds this lease.
+    public var fence: ClaimFence?
 
     public init(runID: RunID, jobID: JobID, completion: JobCompletion, lastAttempt: AttemptRecord? = nil,
-                items: [ItemResult] = [], manifests: [ManifestRecord] = []) {
+                items: [ItemResult] = [], manifests: [ManifestRecord] = [], fence: ClaimFence? = nil) {
         self.runID = runID
         self.jobID = jobID
         self.completion = completion
         self.lastAttempt = lastAttempt
         self.items = items
         self.manifests = manifests
+        self.fence = fence
     }
 }
 

@@ -15,6 +15,32 @@ public struct AttemptReport: Sendable {
         /// The wait before the next attempt, or `nil` when no further attempt will be made.
         public let nextWait: Duration?
         public let waitReason: RetryPolicy.WaitReason?
+        /// Set when the next attempt is left to a shared queue (``JobRunner/schedulesRetries``): the counters it
+        /// carries to it.
+        public let rescheduled: RetryState?
+
+        public init(error: any Error, failureClass: FailureClass, nextWait: Duration?,
+                    waitReason: RetryPolicy.WaitReason?, rescheduled: RetryState? = nil) {
+            self.error = error
+            self.failureClass = failureClass
+            self.nextWait = nextWait
+            self.waitReason = waitReason
+            self.rescheduled = rescheduled
+        }
+    }
+}
+
+/// Where a job stands with the retry policy: attempts made so far (by any runner), failures that count against the
+/// limit, and failures since it last advanced.
+public struct RetryState: Sendable, Equatable {
+    public var attempts: Int
+    public var counted: Int
+    public var consecutive: Int
+
+    public init(attempts: Int = 0, counted: Int = 0, consecutive: Int = 0) {
+        self.attempts = attempts
+        self.counted = counted
+        self.consecutive = consecutive
     }
 }
 
@@ -23,6 +49,8 @@ public enum JobOutcome<Output: Sendable>: Sendable {
     case succeeded(Output, attempts: Int)
     case failed(any Error, FailureClass, attempts: Int)
     case cancelled(attempts: Int)
+    /// The attempt failed and another may succeed: a shared queue runs the job again after `after`.
+    case rescheduled(after: Duration, attempts: Int)
 }
 
 /// Events the runner reports, in order per job: `started`, one `attemptEnded` per attempt, `finished`.

@@ -60,8 +60,15 @@ extension PostgresAuditStore {
         }
     }
 
+    /// An attempt of a claimed job (``AttemptRecord/fence``) is recorded only while its runner holds the lease, and a
+    /// rescheduled one puts the job back in the queue in the same transaction.
     public func recordAttempt(_ attempt: AttemptRecord) async throws(AuditStoreError) {
-        try await write { _, ledger in try await Self.insertAttempt(attempt, ledger) }
+        try await write { connection, ledger in
+            if let fence = attempt.fence {
+                guard try await self.holds(fence, attempt.reschedule.map { .requeue($0) }, connection) else { return }
+            }
+            try await Self.insertAttempt(attempt, ledger)
+        }
     }
 
     /// The attempt row and its blob actions, and its job: at least this many attempts, running if it was pending,
@@ -95,15 +102,18 @@ extension PostgresAuditStore {
     }
 
     public func finishJob(_ finish: JobFinish) async throws(AuditStoreError) {
-        try await write { _, ledger in try await Self.finish(finish, ledger) }
+        try await write { connection, ledger in try await self.fencedFinish(finish, connection, ledger) }
     }
 
     public func finishJobDeferred(_ finish: JobFinish) {
         guard !readOnly else { return }
         deferred.add(finish) { [self] batch in
             do throws(AuditStoreError) {
-                try await write(afterDeferred: false) { _, ledger in
-                    for finish in batch { try await Self.finish(finish, ledger) }
+                try await write(afterDeferred: false) { connection, ledger in
+                    // Claim rows are locked in job order, as every multi-row claim statement locks them.
+                    for finish in batch.sorted(by: { $0.jobID < $1.jobID }) {
+                        try await self.fencedFinish(finish, connection, ledger)
+                    }
                 }
                 return nil
             } catch {
@@ -114,6 +124,15 @@ extension PostgresAuditStore {
 
     public func flush() async -> AuditStoreError? {
         await deferred.wait()
+    }
+
+    /// ``finish(_:_:)`` of a job, closing its claim first when it has one; nothing is written when the runner no
+    /// longer holds the lease (another runner was given the job).
+    func fencedFinish(_ finish: JobFinish, _ connection: PostgresConnection, _ ledger: PostgresLedger) async throws {
+        if let fence = finish.fence {
+            guard try await holds(fence, .done, connection) else { return }
+        }
+        try await Self.finish(finish, ledger)
     }
 
     /// A job's last attempt (if not recorded yet), its item results and manifests, and its end.
@@ -179,12 +198,21 @@ extension PostgresAuditStore {
         }
     }
 
+    /// Also marks, on any host, the runs whose starting runner stopped its heartbeats for three leases (a machine
+    /// that died with its run; `resume` then continues it from anywhere).
     public func markDiedRuns(host: String, isAlive: @escaping @Sendable (Int32) -> Bool) async throws(AuditStoreError) -> [RunID] {
         try await write { connection, ledger in
-            let running = try await connection.rows("SELECT id, pid FROM runs WHERE status = 'running' AND host = $1",
-                                                    [.text(host)], logger: ledger.logger).map { ($0.int(0), $0.optionalInt(1)) }
+            // A run another machine resumed keeps its first host but beats as a live starter: not this host's to judge.
+            let running = try await connection.rows("""
+                SELECT id, pid FROM runs WHERE status = 'running' AND host = $1 AND NOT EXISTS (
+                    SELECT 1 FROM runners r WHERE r.run_id = runs.id AND r.role = 'starter'
+                      AND r.seen_at + make_interval(secs => 3 * r.lease_ms / 1000.0) >= now())
+                """, [.text(host)], logger: ledger.logger).map { ($0.int(0), $0.optionalInt(1)) }
+            let silent = try await self.runsWithSilentStarters(connection)
+            var dead = running.filter { !($0.1.map { isAlive(Int32($0)) } ?? false) }.map(\.0)
+            dead += silent.subtracting(dead).sorted()
             var marked: [RunID] = []
-            for (id, pid) in running where !(pid.map { isAlive(Int32($0)) } ?? false) {
+            for id in dead {
                 let rows = try await ledger.write(.runs, SQLStatement(
                     "UPDATE runs SET status = 'died' WHERE id = $1 AND status = 'running' " + ledger.returning(.runs), [.int(id)]))
                 if !rows.isEmpty { marked.append(id) }

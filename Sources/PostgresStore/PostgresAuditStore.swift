@@ -20,6 +20,10 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     let encodings: LedgerEncodings
     let liveness: Liveness?
     let deferred = DeferredFinishes()
+    /// This process's name as a runner of the shared queue (``jobQueue(lease:)``): `host:pid:nonce`.
+    let runnerName: String
+    /// Fences a write was refused on: the lease had been taken over by another runner.
+    let refused = Mutex<[ClaimFence]>([])
     private let runner: Task<Void, Never>
     private let writeTime = Mutex<Duration>(.zero)
 
@@ -71,19 +75,20 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
             throw PostgresErrors.map(error, location: location)
         }
         return PostgresAuditStore(location: location, readOnly: readOnly, settings: settings, logger: logger,
-                                  liveness: liveness)
+                                  liveness: liveness, runner: PostgresJobQueue.runnerName())
     }
 
     private init(location: String, readOnly: Bool, settings: PostgresConnectionSettings, logger: Logger,
-                 liveness: Liveness?) {
+                 liveness: Liveness?, runner: String) {
         self.location = location
         self.readOnly = readOnly
         self.logger = logger
         self.liveness = liveness
+        self.runnerName = runner
         encodings = .builtIn
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.client = client
-        runner = Task { await client.run() }
+        self.runner = Task { await client.run() }
     }
 
     deinit { runner.cancel() }

@@ -2,89 +2,163 @@ import AuditStore
 import Foundation
 import PostgresNIO
 
-/// One job a runner holds: its lease is valid while `attempt` is still the job's and the runner still its holder.
-public struct ClaimedJob: Sendable, Equatable {
-    public var jobID: JobID
-    public var runID: RunID
-    public var attempt: Int
-}
-
-/// The work queue on PostgreSQL (migration 0006, `job_claims`): runners on any machine claim pending jobs with
-/// `FOR UPDATE SKIP LOCKED` inside a MATERIALIZED CTE (so the LIMIT is applied once and no job goes to two runners),
-/// each claim a lease (`claimed_by`, `claimed_until`, `attempt + 1`) kept alive by heartbeats; expired leases go back
-/// to pending (at most `maxAttempts` claims), and a finish counts only for the lease's current holder and attempt.
-public struct PostgresJobQueue: Sendable {
+/// The work queue on PostgreSQL (`job_claims`, migrations 0006 and 0007): runners on any machine claim due jobs with
+/// `FOR UPDATE SKIP LOCKED` inside a MATERIALIZED CTE (the LIMIT is applied once, no job goes to two runners), each
+/// claim a lease (`claimed_by`, `claimed_until`, `attempt + 1`) kept alive by heartbeats. Expired leases go back to
+/// the queue with their lost attempt recorded (``PostgresAuditStore/rescueExpired(maxLeasesLost:at:)``), and every
+/// write about a claimed job is fenced on (job, claim, runner) in the transaction that records it.
+public struct PostgresJobQueue: JobQueue {
     public let store: PostgresAuditStore
-    /// This runner's name in `claimed_by` (host and pid, say).
     public let runner: String
     public let lease: Duration
-    public let maxAttempts: Int
+    /// The channel `enqueue` notifies and ``waitForWork(timeout:)`` listens on.
+    static let channel = "stevedore_jobs"
 
-    public init(store: PostgresAuditStore, runner: String, lease: Duration = .seconds(30), maxAttempts: Int = 5) {
+    public init(store: PostgresAuditStore, runner: String, lease: Duration = .seconds(30)) {
         self.store = store
         self.runner = runner
         self.lease = lease
-        self.maxAttempts = maxAttempts
     }
 
-    private var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
+    /// A runner name for this process: `host:pid:nonce` (one per opened store).
+    static func runnerName() -> String {
+        let info = ProcessInfo.processInfo
+        return "\(info.hostName):\(info.processIdentifier):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
 
-    /// Makes `jobs` claimable (jobs already queued are left as they are).
-    public func enqueue(_ jobs: [JobID]) async throws(AuditStoreError) {
+    var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
+
+    public func register(role: RunnerRole, run: RunID?) async throws(AuditStoreError) {
+        let info = ProcessInfo.processInfo
         _ = try await store.rows("""
-            INSERT INTO job_claims (job_id) SELECT unnest($1::bigint[]) ON CONFLICT (job_id) DO NOTHING
-            """, [.ints(jobs)])
+            INSERT INTO runners (id, host, pid, role, run_id, lease_ms) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (id) DO UPDATE SET role = excluded.role, run_id = excluded.run_id, seen_at = now()
+            """, [.text(runner), .text(info.hostName), .int(Int64(info.processIdentifier)), .text(role.rawValue),
+                  .int(run), .int(Int64(leaseSeconds * 1000))])
     }
 
-    /// Claims up to `limit` pending jobs, oldest first, for one lease.
-    public func claim(limit: Int) async throws(AuditStoreError) -> [ClaimedJob] {
-        try await store.rows("""
-            WITH picked AS MATERIALIZED (
-                SELECT job_id FROM job_claims WHERE status = 'pending' ORDER BY job_id LIMIT $1 FOR UPDATE SKIP LOCKED
+    public func unregister() async {
+        _ = try? await store.rows("""
+            UPDATE job_claims SET status = 'pending', claimed_by = NULL, claimed_until = NULL
+            WHERE claimed_by = $1 AND status = 'running'
+            """, [.text(runner)])
+        _ = try? await store.rows("DELETE FROM runners WHERE id = $1", [.text(runner)])
+    }
+
+    public func enqueue(run: RunID, jobs: [JobID]) async throws(AuditStoreError) {
+        guard !jobs.isEmpty else { return }
+        // A job queued before (a resumed run) is queued again unless a live lease holds it or it is done.
+        _ = try await store.rows("""
+            WITH queued AS (
+                INSERT INTO job_claims (job_id, run_id) SELECT unnest($1::bigint[]), $2
+                ON CONFLICT (job_id) DO UPDATE SET status = 'pending', claimed_by = NULL, claimed_until = NULL,
+                    run_at = now(), leases_lost = 0
+                WHERE job_claims.status IN ('cancelled', 'abandoned')
+                   OR (job_claims.status = 'running' AND job_claims.claimed_until < now())
+                RETURNING job_id
             )
-            UPDATE job_claims c SET status = 'running', claimed_by = $2,
-                claimed_until = now() + make_interval(secs => $3), attempt = c.attempt + 1
+            SELECT pg_notify($3, $2::text) FROM (SELECT count(*) FROM queued) AS n
+            """, [.ints(jobs), .int(run), .text(Self.channel)])
+    }
+
+    public func claim(run: RunID?, limit: Int) async throws(AuditStoreError) -> [JobClaim] {
+        // The run filter and the running-run check read the same partial index (run_id, job_id) of pending claims.
+        let rows = try await store.rows("""
+            WITH picked AS MATERIALIZED (
+                SELECT c.job_id FROM job_claims c
+                WHERE c.status = 'pending' AND c.run_at <= now() AND ($1::bigint IS NULL OR c.run_id = $1)
+                  AND ($1::bigint IS NOT NULL OR c.run_id IN (SELECT id FROM runs WHERE status = 'running'))
+                ORDER BY c.run_id, c.job_id LIMIT $2 FOR UPDATE OF c SKIP LOCKED
+            )
+            UPDATE job_claims c SET status = 'running', claimed_by = $3, claimed_at = now(),
+                claimed_until = now() + make_interval(secs => $4), attempt = c.attempt + 1
             FROM picked JOIN jobs j ON j.id = picked.job_id
             WHERE c.job_id = picked.job_id
-            RETURNING c.job_id, j.run_id, c.attempt
-            """, [.int(limit), .text(runner), .double(leaseSeconds)]).map {
-            ClaimedJob(jobID: $0.int(0), runID: $0.int(1), attempt: Int($0.int(2)))
-        }.sorted { $0.jobID < $1.jobID }
+            RETURNING c.job_id, c.run_id, c.attempt, j.attempts, c.retries_counted, c.retries_consecutive
+            """, [.int(run), .int(limit), .text(runner), .double(leaseSeconds)])
+        return rows.map { row in
+            JobClaim(runID: row.int(1), fence: ClaimFence(jobID: row.int(0), claim: Int(row.int(2)), runner: runner),
+                     priorAttempts: Int(row.int(3)),
+                     counters: RetryCounters(counted: Int(row.int(4)), consecutive: Int(row.int(5))))
+        }.sorted { ($0.runID, $0.jobID) < ($1.runID, $1.jobID) }
     }
 
-    /// Extends the leases this runner still holds; returns the jobs whose lease it lost (taken over after expiry).
-    public func heartbeat(_ jobs: [ClaimedJob]) async throws(AuditStoreError) -> [ClaimedJob] {
-        guard !jobs.isEmpty else { return [] }
+    public func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> [ClaimFence] {
+        _ = try await store.rows("UPDATE runners SET seen_at = now() WHERE id = $1", [.text(runner)])
+        guard !held.isEmpty else { return [] }
+        // Rows another transaction is finishing are skipped, not waited for: their lease is not lost.
+        let jobs = PGValue.ints(held.map(\.jobID)), claims = PGValue.ints(held.map { Int64($0.claim) })
         let kept = Set(try await store.rows("""
-            UPDATE job_claims c SET claimed_until = now() + make_interval(secs => $1)
-            FROM unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
-            WHERE c.job_id = h.job_id AND c.attempt = h.attempt AND c.claimed_by = $4 AND c.status = 'running'
-            RETURNING c.job_id
-            """, [.double(leaseSeconds), .ints(jobs.map(\.jobID)), .ints(jobs.map { Int64($0.attempt) }), .text(runner)])
-            .map { $0.int(0) })
-        return jobs.filter { !kept.contains($0.jobID) }
+            WITH mine AS MATERIALIZED (
+                SELECT c.job_id FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
+                    ON c.job_id = h.job_id AND c.attempt = h.attempt
+                WHERE c.claimed_by = $4 AND c.status = 'running' ORDER BY c.job_id FOR UPDATE OF c SKIP LOCKED
+            ),
+            renewed AS (
+                UPDATE job_claims c SET claimed_until = now() + make_interval(secs => $1) FROM mine
+                WHERE c.job_id = mine.job_id RETURNING c.job_id
+            )
+            SELECT c.job_id FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
+                ON c.job_id = h.job_id AND c.attempt = h.attempt
+            WHERE c.claimed_by = $4 AND c.status = 'running'
+            """, [.double(leaseSeconds), jobs, claims, .text(runner)]).map { $0.int(0) })
+        return held.filter { !kept.contains($0.jobID) }
     }
 
-    /// Returns expired leases to pending, or abandons the job after `maxAttempts` claims; returns how many.
-    public func rescueExpired() async throws(AuditStoreError) -> Int {
+    public func release(_ claims: [ClaimFence]) async throws(AuditStoreError) {
+        guard !claims.isEmpty else { return }
+        _ = try await store.rows("""
+            WITH mine AS MATERIALIZED (
+                SELECT c.job_id FROM job_claims c JOIN unnest($1::bigint[], $2::bigint[]) AS h(job_id, attempt)
+                    ON c.job_id = h.job_id AND c.attempt = h.attempt
+                WHERE c.claimed_by = $3 AND c.status = 'running' ORDER BY c.job_id FOR UPDATE OF c
+            )
+            UPDATE job_claims c SET status = 'pending', claimed_by = NULL, claimed_until = NULL
+            FROM mine WHERE c.job_id = mine.job_id
+            """, [.ints(claims.map(\.jobID)), .ints(claims.map { Int64($0.claim) }), .text(runner)])
+    }
+
+    public func rescueExpired(maxLeasesLost: Int, at: Date) async throws(AuditStoreError) -> RescueResult {
+        try await store.rescueExpired(maxLeasesLost: maxLeasesLost, at: at)
+    }
+
+    public func status(run: RunID) async throws(AuditStoreError) -> QueueStatus {
+        let row = try await store.rows("""
+            SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'running'),
+                   count(*) FILTER (WHERE status NOT IN ('pending', 'running')),
+                   extract(epoch FROM greatest(min(run_at) FILTER (WHERE status = 'pending') - now(), interval '0'))::float8
+            FROM job_claims WHERE run_id = $1
+            """, [.int(run)]).first
+        guard let row else { return QueueStatus(pending: 0, running: 0, closed: 0, nextDue: nil) }
+        return QueueStatus(pending: Int(row.int(0)), running: Int(row.int(1)), closed: Int(row.int(2)),
+                           nextDue: row.double(3).map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
+    }
+
+    public func openRuns() async throws(AuditStoreError) -> [RunID] {
         try await store.rows("""
-            UPDATE job_claims SET status = CASE WHEN attempt >= $1 THEN 'abandoned' ELSE 'pending' END,
-                claimed_by = NULL, claimed_until = NULL
-            WHERE status = 'running' AND claimed_until < now()
-            RETURNING job_id
-            """, [.int(maxAttempts)]).count
+            SELECT r.id FROM runs r WHERE r.status = 'running' AND EXISTS (
+                SELECT 1 FROM job_claims c WHERE c.run_id = r.id AND c.status = 'pending' AND c.run_at <= now())
+            ORDER BY r.id
+            """).map { $0.int(0) }
     }
 
-    /// Marks `job` done if this runner still holds that attempt's lease; false means the lease was lost and the
-    /// result must not be recorded as the job's.
-    public func complete(_ job: ClaimedJob) async throws(AuditStoreError) -> Bool {
-        try await store.rows("""
-            UPDATE job_claims SET status = 'done', claimed_until = NULL
-            WHERE job_id = $1 AND attempt = $2 AND claimed_by = $3 AND status = 'running' RETURNING job_id
-            """, [.int(job.jobID), .int(job.attempt), .text(runner)]).count == 1
+    public func closeClaims(run: RunID) async throws(AuditStoreError) {
+        _ = try await store.rows("""
+            WITH open AS MATERIALIZED (
+                SELECT job_id FROM job_claims WHERE run_id = $1 AND status IN ('pending', 'running') ORDER BY job_id
+                FOR UPDATE
+            )
+            UPDATE job_claims c SET status = 'cancelled', claimed_until = NULL FROM open WHERE c.job_id = open.job_id
+            """, [.int(run)])
     }
 
-    /// Jobs per claim status.
+    public func waitForWork(timeout: Duration) async {
+        await store.waitForNotification(channel: Self.channel, timeout: timeout)
+    }
+
+    public var refusedWrites: [ClaimFence] { store.refusedFences }
+
+    /// Jobs per claim status (for tests and the benchmark).
     public func counts() async throws(AuditStoreError) -> [String: Int] {
         Dictionary(uniqueKeysWithValues: try await store.rows("SELECT status, count(*) FROM job_claims GROUP BY status")
             .map { ($0.text(0), Int($0.int(1))) })

@@ -77,7 +77,7 @@ struct Stevedore: ParsableCommand {
             130 interrupted.
             """,
         version: BuildInfo.versionLine,
-        subcommands: [ProvisionCommand.self, PushCommand.self, CopyCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, MavenCommand.self, ReportCommand.self,
+        subcommands: [ProvisionCommand.self, PushCommand.self, CopyCommand.self, VerifyCommand.self, RetryCommand.self, ResumeCommand.self, WorkerCommand.self, MavenCommand.self, ReportCommand.self,
                       AuditCommand.self, PruneCommand.self, LoginCommand.self, DoctorCommand.self]
     )
 }

@@ -43,9 +43,17 @@ struct ImageOptions: ParsableArguments {
     /// for `docker://` sources, are closed however it ends.
     func withCatalog<T: Sendable>(_ context: WorkflowContext, _ options: RunOptions,
                                   _ body: (ImageCatalog) async throws -> T) async throws -> T {
+        try await Self.withSources(sources, context, options, loader: ImageLoader(compress: compress == .gzip),
+                                   platforms: (try? platforms()) ?? [], body)
+    }
+
+    /// ``withCatalog(_:_:_:)`` for a command without image flags of its own (`stevedore worker`: each run it joins
+    /// applies its recorded platform filter).
+    static func withSources<T: Sendable>(_ sources: SourceOptions, _ context: WorkflowContext, _ options: RunOptions,
+                                         loader: ImageLoader = ImageLoader(), platforms: [Platform] = [],
+                                         _ body: (ImageCatalog) async throws -> T) async throws -> T {
         let registries = SourceRegistries(settings: try sources.settings(), context: context, options: options)
-        let catalog = ImageCatalog(loader: ImageLoader(compress: compress == .gzip), platforms: (try? platforms()) ?? [],
-                                   registries: registries)
+        let catalog = ImageCatalog(loader: loader, platforms: platforms, registries: registries)
         do {
             let result = try await body(catalog)
             await registries.shutdown()

@@ -42,6 +42,9 @@ struct RunFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Stop starting jobs and retries after this long (e.g. 90s, 30m, 2h, 1h30m, 2d); unfinished jobs are recorded as cancelled and can be resumed.", valueName: "duration"))
     var deadline: String?
 
+    @Option(help: ArgumentHelp("With a postgres:// database: how long a job a runner claimed stays its own without a heartbeat (renewed every third of it); the jobs of a runner that died go to the others after this (default 30s).", valueName: "duration"))
+    var lease = "30s"
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -58,6 +61,9 @@ struct RunFlags: ParsableArguments {
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         if let rate, !(rate >= 0 && rate.isFinite) { throw ValidationError("--rate must be 0 (unlimited) or positive") }
+        guard let leaseTime = DurationText.positive(lease), leaseTime >= .seconds(1) else {
+            throw ValidationError("--lease '\(lease)' is not a duration of at least 1s, like 30s or 2m")
+        }
         if let deadline, DurationText.positive(deadline) == nil {
             throw ValidationError("--deadline '\(deadline)' is not a duration like 90s, 30m, 2h or 1h30m")
         }
@@ -70,6 +76,7 @@ struct RunFlags: ParsableArguments {
         options.requestTimeout = .seconds(timeout)
         options.deadline = deadline.flatMap(DurationText.positive)
         options.rate = rate
+        options.lease = DurationText.positive(lease) ?? .seconds(30)
         return options
     }
 

@@ -57,20 +57,16 @@ struct ImageRunExecutor: Sendable {
         let progress = context.progress
         progress.emit(.runStarted(total: all.count, bytes: push ? Self.distinctBytes(all) : 0))
         let outcome: RunOutcome
+        var shared: SharedQueue?
         do {
-            outcome = try await context.withClient(access, options, onPause: recorder.paused) { client in
+            shared = try await SharedQueue.join(log, role: .starter, run: runID, options: options, context: context)
+            outcome = try await context.withClient(access, options, onPause: recorder.paused) { [shared] client in
                 let session = RunSession(jobs: all, recorder: recorder, handler: handler, options: options, context: context)
                 if let failure = await context.ping(client) {
                     await session.notAttempted(all, failure: failure)
                     throw WorkflowError.unavailable(WorkflowContext.preflightMessage(failure, access))
                 }
-                let blobs = BlobCoordinator(history: Self.history(log, registry: access.registry.description, jobs: all))
-                let pusher = ImagePusher(client: client, force: options.force, blobs: blobs, mode: options.uploadMode,
-                                         time: context.time, onBytes: { progress.emit(.bytesSent($0)) })
-                let verifier = ImageVerifier(client: client, depth: options.verifyDepth)
-                let body: @Sendable (WorkItem<ImageJob>, AttemptInfo) async throws -> [TagOutcome] = { job, _ in
-                    push ? try await pusher.push(job.payload) : try await verifier.verify(job.payload)
-                }
+                let body = self.body(client, access: access, options: options, push: push, jobs: all)
                 let stop: @Sendable (JobFailure, WorkItem<ImageJob>) -> String = { failure, first in
                     Provisioner.canaryMessage(failure, access: access, target: first.target, push: push)
                 }
@@ -84,16 +80,59 @@ struct ImageRunExecutor: Sendable {
                         continue
                     }
                     let phase = RunSession(jobs: jobs, recorder: recorder, handler: handler, options: options,
-                                           context: context)
+                                           context: context, shared: shared)
                     let phaseResult = try await phase.run(body, canary: index == 0, stopMessage: stop)
                     result = result == .succeeded ? phaseResult : result
                 }
                 return holdLaterPhases && result == .succeeded ? .jobsFailed : result
             }
         } catch {
-            throw await RunCloser(log: log, context: context).fail(runID, recorder: recorder, error)
+            let failure = await RunCloser(log: log, context: context).fail(runID, recorder: recorder, error)
+            await shared?.leave()
+            throw failure
         }
-        return try await RunCloser(log: log, context: context).close(runID, outcome: outcome, recorder: recorder)
+        do {
+            let closed = try await RunCloser(log: log, context: context).close(runID, outcome: outcome, recorder: recorder)
+            await shared?.leave()
+            return closed
+        } catch {
+            await shared?.leave()
+            throw error
+        }
+    }
+
+    /// A worker's part of run `runID`, started elsewhere: the jobs it claims (`items` by id: the run's unfinished
+    /// jobs) pushed, or checked, with this process's client for `access`, until none of the run is pending.
+    func join(_ runID: RunID, shared: SharedQueue, items: [JobID: WorkItem<ImageJob>], access: RegistryAccess,
+              options: RunOptions, push: Bool) async throws(WorkflowError) {
+        let handler = ImageKind()
+        let recorder = RunRecorder(log: log, runID: runID, handler: handler, progress: context.progress,
+                                   time: context.time, host: access.registry.description)
+        do {
+            try await context.withClient(access, options, onPause: recorder.paused) { client in
+                try await context.preflight(client, access)
+                let body = self.body(client, access: access, options: options, push: push, jobs: Array(items.values))
+                let session = RunSession(jobs: [], recorder: recorder, handler: handler, options: options,
+                                         context: context, shared: shared)
+                try await session.join(runID, body) { claim in items[claim.jobID]?.claimed(claim) }
+            }
+        } catch {
+            await recorder.drain()
+            throw Provisioner.workflowError(error)
+        }
+        if let error = await recorder.firstStoreError() { throw .audit(error) }
+    }
+
+    /// What an attempt of an image job does: push it (blobs through one coordinator per run and registry, which knows
+    /// the log's mount sources) or check it.
+    private func body(_ client: RegistryClient, access: RegistryAccess, options: RunOptions, push: Bool,
+                      jobs: [WorkItem<ImageJob>]) -> @Sendable (WorkItem<ImageJob>, AttemptInfo) async throws -> [TagOutcome] {
+        let progress = context.progress
+        let blobs = BlobCoordinator(history: Self.history(log, registry: access.registry.description, jobs: jobs))
+        let pusher = ImagePusher(client: client, force: options.force, blobs: blobs, mode: options.uploadMode,
+                                 time: context.time, onBytes: { progress.emit(.bytesSent($0)) })
+        let verifier = ImageVerifier(client: client, depth: options.verifyDepth)
+        return { job, _ in push ? try await pusher.push(job.payload) : try await verifier.verify(job.payload) }
     }
 
     /// Where the audit log says a blob is: the newest blob action on it, else a repository holding an image of this

@@ -142,7 +142,7 @@ public struct Provisioner: Sendable {
 
     /// This provisioner with the platform filter and referrer choice the recorded run applied (its sources are read
     /// the same way).
-    private func continuing(_ run: RunRow) -> Provisioner {
+    func continuing(_ run: RunRow) -> Provisioner {
         var catalog = self.catalog
         catalog.platforms = RecordedOptions.platforms(run.options).compactMap(Platform.init(parsing:))
         catalog.referrers = RecordedOptions.referrers(run.options)
@@ -183,6 +183,11 @@ public struct Provisioner: Sendable {
     /// A recorded job as it is run again: its image loaded from its recorded source (which must still be what the
     /// run pushed), its tag policy from the run's command and release settings.
     private func recorded(_ row: JobRow, release: ReleaseSettings?, command: String) async throws(WorkflowError) -> PlannedImageJob {
+        Self.planned(row, entry: try await recordedSource(row), release: release)
+    }
+
+    /// A recorded job's image, loaded from its recorded source, which must still hold what the run pushed.
+    func recordedSource(_ row: JobRow) async throws(WorkflowError) -> ImageCatalog.Entry {
         let source = row.source ?? ImageCatalog.placeholderPrefix
         let entry: ImageCatalog.Entry
         do { entry = try await catalog.load(source: source) } catch {
@@ -192,6 +197,12 @@ public struct Provisioner: Sendable {
             throw .usage("run \(row.runID) job \(row.service): its source \(source) now holds \(entry.image.digest), "
                          + "not the \(expected) the run pushed; push the new image in a new run")
         }
+        return entry
+    }
+
+    /// A recorded job with its image `entry`: its tag policy from the run's command and release settings.
+    static func planned(_ row: JobRow, entry: ImageCatalog.Entry, release: ReleaseSettings?) -> PlannedImageJob {
+        let source = row.source ?? ImageCatalog.placeholderPrefix
         let mutable = Set(release?.mutableTags ?? [])
         let onlyMutable = release != nil && !row.items.isEmpty && Set(row.items).isSubset(of: mutable)
         let policy: TagPolicy = release == nil ? .placeholder : onlyMutable ? .mutable : .immutable
@@ -235,7 +246,7 @@ public struct Provisioner: Sendable {
         return (0..<count).map { phase in items.filter { $0.1 == phase }.map(\.0) }
     }
 
-    private func workItem(runID: RunID, id: JobID, _ job: PlannedImageJob, priorAttempts: Int = 0) throws(WorkflowError)
+    func workItem(runID: RunID, id: JobID, _ job: PlannedImageJob, priorAttempts: Int = 0) throws(WorkflowError)
         -> WorkItem<ImageJob> {
         do {
             let name = try RepositoryName(validating: job.new.repository)

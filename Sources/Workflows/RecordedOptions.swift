@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTransport
+import ImagePush
 import OCI
 
 /// The run's options as the audit log keeps them (`runs.options`, JSON): how it was run, and for a release how its
@@ -13,6 +14,7 @@ enum RecordedOptions {
             "authenticated": access.credentials != nil, "upload": uploadName(options.uploadMode),
         ]
         if !platforms.isEmpty { object["platforms"] = platforms }
+        if options.verifyDepth != .tags { object["verify"] = options.verifyDepth.rawValue }
         if !referrers { object["referrers"] = false }
         if let release, let data = try? JSONEncoder().encode(release),
            let encoded = try? JSONSerialization.jsonObject(with: data) {
@@ -42,6 +44,23 @@ enum RecordedOptions {
         guard let options, let object = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any]
         else { return true }
         return object["referrers"] as? Bool ?? true
+    }
+
+    /// The options a `stevedore worker` takes from the run it joins: what the run does (force, upload mode, verify
+    /// depth, attempts); how fast this machine goes (concurrency, rate, timeout) stays the worker's own.
+    static func joining(_ options: String?, into local: RunOptions) -> RunOptions {
+        var joined = local
+        guard let options, let object = try? JSONSerialization.jsonObject(with: Data(options.utf8)) as? [String: Any]
+        else { return joined }
+        joined.force = object["force"] as? Bool ?? false
+        if let attempts = object["max_attempts"] as? Int { joined.maxAttempts = attempts }
+        if let depth = (object["verify"] as? String).flatMap(ImageVerifier.Depth.init(rawValue:)) { joined.verifyDepth = depth }
+        switch object["upload"] as? String {
+        case "monolithic": joined.uploadMode = .monolithic
+        case let name? where name.hasPrefix("chunked:"): joined.uploadMode = .chunked(Int64(name.dropFirst(8)) ?? 4 << 20)
+        default: joined.uploadMode = .streamed
+        }
+        return joined
     }
 
     static func uploadName(_ mode: UploadMode) -> String {

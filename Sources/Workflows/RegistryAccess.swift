@@ -74,6 +74,11 @@ public struct RunOptions: Sendable {
     public var uploadMode: UploadMode = .streamed
     /// What `verify` pulls of each tag (`--pull`, `--blobs`).
     public var verifyDepth: ImageVerifier.Depth = .tags
+    /// With a shared queue: how often a job may lose its lease (its runner stopped renewing it) before it is given up.
+    public var maxLeasesLost = 3
+    /// With a shared queue: how long a job this process claimed stays its own without a heartbeat (renewed every
+    /// third of it); a runner that dies loses its jobs to the others after this.
+    public var lease: Duration = .seconds(30)
 
     public init() {}
 }

@@ -10,6 +10,8 @@ struct RunCloser: Sendable {
     func close(_ runID: RunID, outcome: RunOutcome,
                recorder firstStoreError: () async -> AuditStoreError?) async throws(WorkflowError) -> RunOutcome {
         let now = context.time.wallClock
+        // With a shared queue, the run's claims close first: a runner still holding one can no longer record on it.
+        if let queue = log.jobQueue(lease: .seconds(30)) { try await audited { try await queue.closeClaims(run: runID) } }
         // Jobs still pending here were stopped by an interrupt or the deadline.
         let stopped = try await audited { try await log.cancelUnfinishedJobs(run: runID, at: now) }
         if stopped > 0 && outcome != .interrupted {
@@ -39,6 +41,7 @@ struct RunCloser: Sendable {
     /// A run stopped by `error`: what was recorded is written out and the run is marked failed; the error to throw.
     func fail<Handler>(_ runID: RunID, recorder: RunRecorder<Handler>, _ error: any Error) async -> WorkflowError {
         await recorder.drain()
+        try? await log.jobQueue(lease: .seconds(30))?.closeClaims(run: runID)
         try? await log.finishRun(runID, status: .failed, at: context.time.wallClock)
         return Provisioner.workflowError(error)
     }

@@ -68,7 +68,16 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
                                                    waitMs: record.waitMs)))
             }
         case let .finished(job, outcome):
-            finish(job, outcome)
+            switch outcome {
+            case .rescheduled:
+                // The attempt's record put the job back in the shared queue; any runner finishes it.
+                break
+            case .cancelled where job.claim != nil:
+                // This runner stops (or lost the lease): the job goes back to the queue, not to `cancelled`.
+                break
+            default:
+                finish(job, outcome)
+            }
         }
     }
 
@@ -99,6 +108,7 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
                                    startedAt: report.startedAt, durationMs: report.duration.milliseconds,
                                    outcome: .succeeded, requests: meter.requests, bytesSent: Int(meter.bytesSent))
         record.blobs = handler.takeBlobActions(of: job.payload, at: time.wallClock)
+        record.fence = job.claim?.fence
         if let failure = report.failure {
             let error = JobFailure.classify(failure.error, now: time.wallClock)
             record.outcome = failure.failureClass == .cancelled ? .cancelled : .failed
@@ -108,6 +118,12 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
             record.message = error.message
             record.waitMs = failure.nextWait?.milliseconds
             record.waitReason = failure.waitReason?.rawValue
+            if let state = failure.rescheduled {
+                record.reschedule = Reschedule(afterMs: failure.nextWait?.milliseconds ?? 0,
+                                               counters: RetryCounters(counted: state.counted, consecutive: state.consecutive))
+            } else if failure.failureClass == .cancelled, let claim = job.claim {
+                record.reschedule = Reschedule(afterMs: 0, counters: claim.counters)
+            }
         }
         return record
     }
@@ -130,7 +146,7 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
             let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
             line = "failed    \(job.target)  \(failureClass): \(message) (\(tries))"
             shown = .failed
-        case .cancelled:
+        case .cancelled, .rescheduled:
             completion = JobCompletion(status: .cancelled, digest: nil, errorClass: FailureClass.cancelled.rawValue,
                                        errorMessage: "run interrupted", finishedAt: now)
             line = "cancelled \(job.target)"
@@ -139,7 +155,8 @@ final class RunRecorder<Handler: JobKindHandler>: Sendable {
         let lastAttempt = finalAttempts.withLock { $0.removeValue(forKey: job.id) }
         // Deferred: finishes of concurrent workers share a commit; the run's next waiting write commits the rest.
         log.finishJobDeferred(JobFinish(runID: runID, jobID: job.id, completion: completion, lastAttempt: lastAttempt,
-                                        items: items, manifests: handler.manifests(of: job.payload, at: now)))
+                                        items: items, manifests: handler.manifests(of: job.payload, at: now),
+                                        fence: job.claim?.fence))
         progress.emit(.jobFinished(.init(runID: runID, jobID: job.id, service: job.service, target: job.target,
                                          outcome: shown, status: completion.status, errorClass: completion.errorClass,
                                          errorMessage: completion.errorMessage, digest: completion.digest,

@@ -13,6 +13,9 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
     let handler: Handler
     let options: RunOptions
     let context: WorkflowContext
+    /// The store's shared queue, when runners on other machines may take part: the jobs after the canary are
+    /// enqueued there and claimed by this process and by `stevedore worker`s alike.
+    var shared: SharedQueue?
 
     /// Records every job as not attempted because of `failure` (the run stopped before them).
     func notAttempted(_ jobs: some Sequence<Item>, failure: JobFailure) async {
@@ -23,9 +26,39 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
     /// then the rest `concurrency` at a time. `stopMessage` words the error when the canary is refused.
     func run(_ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output, canary: Bool = true,
              stopMessage: @escaping @Sendable (JobFailure, Item) -> String) async throws -> RunOutcome {
-        // Every failure leaves an attempt classified, so the runner applies the retry policy of its class.
+        let attempt = classified(body)
+        let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts),
+                               deadlineAfter: options.deadline, time: context.time)
+        let failures = FailureTally()
+        let events = recording(failures)
+        guard let first = jobs.first else { return .succeeded }
+        if canary {
+            try await runner.run(jobs: AsyncJobs([first]), attempt: attempt, events: events)
+            if Task.isCancelled { return .interrupted }
+            if let stop = failures.first, stop.failureClass == .denied || stop.failureClass == .authFailed {
+                await notAttempted(jobs.dropFirst(), failure: stop)
+                context.progress.emit(.warning("error: " + stopMessage(stop, first)
+                                               + "; the other \(jobs.count - 1) jobs were not attempted"))
+                return .jobsFailed
+            }
+        }
+        let rest = canary ? Array(jobs.dropFirst()) : jobs
+        if let shared, !rest.isEmpty {
+            try await runShared(rest, shared, attempt: attempt, events: events)
+            if Task.isCancelled { return .interrupted }
+            return try await recordedOutcome(of: jobs) && failures.count == 0 ? .succeeded : .jobsFailed
+        }
+        try await runner.run(jobs: AsyncJobs(rest), attempt: attempt, events: events)
+        if Task.isCancelled { return .interrupted }
+        return failures.count == 0 ? .succeeded : .jobsFailed
+    }
+
+    /// `body` as the runner's attempt: metered, and every failure classified (with whether the attempt advanced the
+    /// job), so the runner applies the retry policy of its class.
+    func classified(_ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output)
+        -> @Sendable (Item, AttemptInfo) async throws -> Handler.Output {
         let handler = self.handler, time = context.time
-        let attempt: @Sendable (Item, AttemptInfo) async throws -> Handler.Output = { job, info in
+        return { job, info in
             let meter = job.meter.startAttempt()
             let before = handler.advancement(of: job.payload)
             do {
@@ -38,33 +71,18 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
                 throw failure
             }
         }
-        let runner = JobRunner(concurrency: options.concurrency, retry: RetryPolicy(maxAttempts: options.maxAttempts),
-                               deadlineAfter: options.deadline, time: context.time)
-        let failures = FailureTally()
-        let recorder = self.recorder
-        let events: @Sendable (RunnerEvent<Item, Handler.Output>) async -> Void = { event in
+    }
+
+    /// The runner's events, recorded; failed jobs are noted in `failures`, and a claimed job's lease is let go.
+    func recording(_ failures: FailureTally) -> @Sendable (RunnerEvent<Item, Handler.Output>) async -> Void {
+        let recorder = self.recorder, keeper = shared?.keeper, time = context.time
+        return { event in
             await recorder.handle(event)
-            if case let .finished(_, .failed(error, _, _)) = event {
-                failures.note(JobFailure.classify(error, now: time.wallClock))
+            if case let .finished(job, outcome) = event {
+                if case let .failed(error, _, _) = outcome { failures.note(JobFailure.classify(error, now: time.wallClock)) }
+                if let fence = job.claim?.fence { keeper?.drop(fence) }
             }
         }
-        guard let first = jobs.first else { return .succeeded }
-        guard canary else {
-            try await runner.run(jobs: AsyncJobs(jobs), attempt: attempt, events: events)
-            if Task.isCancelled { return .interrupted }
-            return failures.count == 0 ? .succeeded : .jobsFailed
-        }
-        try await runner.run(jobs: AsyncJobs([first]), attempt: attempt, events: events)
-        if Task.isCancelled { return .interrupted }
-        if let stop = failures.first, stop.failureClass == .denied || stop.failureClass == .authFailed {
-            await notAttempted(jobs.dropFirst(), failure: stop)
-            context.progress.emit(.warning("error: " + stopMessage(stop, first)
-                                           + "; the other \(jobs.count - 1) jobs were not attempted"))
-            return .jobsFailed
-        }
-        try await runner.run(jobs: AsyncJobs(jobs.dropFirst()), attempt: attempt, events: events)
-        if Task.isCancelled { return .interrupted }
-        return failures.count == 0 ? .succeeded : .jobsFailed
     }
 }
 

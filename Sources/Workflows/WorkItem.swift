@@ -15,10 +15,13 @@ public struct WorkItem<Payload: Sendable>: Sendable {
     /// Attempts recorded by earlier processes (a resumed run numbers its attempts after them).
     public let priorAttempts: Int
     public let payload: Payload
+    /// The lease this process holds on the job, when it was claimed from a shared queue: every write about it is
+    /// fenced on it.
+    public let claim: JobClaim?
     let meter = MeterBox()
 
     public init(runID: RunID, id: JobID, seq: Int, service: String, target: String, priorAttempts: Int = 0,
-                payload: Payload) {
+                payload: Payload, claim: JobClaim? = nil) {
         self.runID = runID
         self.id = id
         self.seq = seq
@@ -26,6 +29,13 @@ public struct WorkItem<Payload: Sendable>: Sendable {
         self.target = target
         self.priorAttempts = priorAttempts
         self.payload = payload
+        self.claim = claim
+    }
+
+    /// The same job under a claim (its attempts numbered after those recorded before the claim).
+    func claimed(_ claim: JobClaim) -> WorkItem {
+        WorkItem(runID: runID, id: id, seq: seq, service: service, target: target, priorAttempts: claim.priorAttempts,
+                 payload: payload, claim: claim)
     }
 }
 

@@ -68,30 +68,49 @@ public final class RateLimiter: Sendable {
     private let state: Mutex<State>
     private let now: @Sendable () -> Duration
     private let sleep: @Sendable (Duration) async throws -> Void
+    /// The budget this host's limiters in other processes share, when there is one.
+    private let shared: SharedPacing?
 
-    /// A limiter on `time`'s clock (the system clock by default; a virtual one in tests).
-    public convenience init(_ configuration: Configuration, time: any TimeSource = SystemTime()) {
-        self.init(configuration, now: { time.monotonic }, sleep: { try await time.sleep(for: $0) })
+    /// A limiter on `time`'s clock (the system clock by default; a virtual one in tests). With `shared`, every
+    /// request also takes a slot of `host`'s budget there (so several processes together keep the rate), and a
+    /// throttle this process meets pauses them all.
+    public convenience init(_ configuration: Configuration, time: any TimeSource = SystemTime(),
+                            shared: (any SharedRateBudget)? = nil, host: String = "") {
+        self.init(configuration, now: { time.monotonic }, sleep: { try await time.sleep(for: $0) },
+                  shared: shared.map { SharedPacing(budget: $0, host: host, rate: configuration.rate) })
     }
 
-    public init(_ configuration: Configuration,
-                now: @escaping @Sendable () -> Duration,
-                sleep: @escaping @Sendable (Duration) async throws -> Void) {
+    init(_ configuration: Configuration,
+         now: @escaping @Sendable () -> Duration,
+         sleep: @escaping @Sendable (Duration) async throws -> Void,
+         shared: SharedPacing?) {
         self.configuration = configuration
         self.state = Mutex(State(rate: configuration.rate, target: configuration.rate,
                                  floor: Self.floor(below: configuration.rate, configuration)))
         self.now = now
         self.sleep = sleep
+        self.shared = shared
+    }
+
+    public convenience init(_ configuration: Configuration,
+                            now: @escaping @Sendable () -> Duration,
+                            sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.init(configuration, now: now, sleep: sleep, shared: nil)
     }
 
     /// The current rate in requests per second (nil: unlimited).
     public var currentRate: Double? { state.withLock { $0.rate } }
 
-    /// Waits until the next request may be sent; returns how long it waited.
+    /// Waits until the next request may be sent (by this limiter, then by the shared budget); returns how long.
     @discardableResult
     public func acquire() async throws -> Duration {
-        let wait = reserve(at: now())
+        var wait = reserve(at: now())
         if wait > .zero { try await sleep(wait) }
+        if let shared {
+            let more = await shared.wait(at: now)
+            if more > .zero { try await sleep(more) }
+            wait += more
+        }
         return wait
     }
 
@@ -116,7 +135,7 @@ public final class RateLimiter: Sendable {
     @discardableResult
     public func throttled(hint: Duration?, at t: Duration? = nil, reason: String = "rate limited") -> Pause {
         let t = t ?? now()
-        return state.withLock { state in
+        let pause = state.withLock { state in
             let pause = hint ?? configuration.defaultPause
             state.pausedUntil = max(state.pausedUntil, t + pause)
             if let rate = state.rate, state.lastBackoff.map({ t >= $0 + configuration.backoffWindow }) ?? true {
@@ -127,6 +146,14 @@ public final class RateLimiter: Sendable {
             state.lastChange = t + pause
             return Pause(duration: pause, rateAfter: state.rate, reason: reason)
         }
+        if let shared {
+            shared.forget()
+            let configuration = self.configuration
+            let floor = state.withLock { $0.floor }
+            Task { _ = try? await shared.budget.throttled(host: shared.host, pause: pause.duration,
+                                                          factor: configuration.backoffFactor, floor: floor) }
+        }
+        return pause
     }
 
     /// Grows a backed-off rate by `recoveryFactor` per `recoveryInterval` without throttling, up to the

@@ -9,7 +9,8 @@ extension PostgresAuditStore {
         readOnly ? nil : PostgresJobQueue(store: self, runner: runnerName, lease: lease)
     }
 
-    var refusedFences: [ClaimFence] { refused.withLock { $0 } }
+    /// Fences this store's writes were refused on (the lease had been taken over), since it was opened.
+    public var refusedFences: [ClaimFence] { refused.withLock { $0 } }
 
     /// Whether this transaction's runner still holds `fence`; the claim row stays locked until the commit. With
     /// `close`, the claim is closed in the same statement: done (a finish), or back in the queue (a rescheduled

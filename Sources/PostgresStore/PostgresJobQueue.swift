@@ -127,6 +127,7 @@ public struct PostgresJobQueue: JobQueue {
             SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'running'),
                    count(*) FILTER (WHERE status NOT IN ('pending', 'running')),
                    extract(epoch FROM greatest(min(run_at) FILTER (WHERE status = 'pending') - now(), interval '0'))::float8
+                       * (CASE WHEN count(*) FILTER (WHERE status = 'pending') > 0 THEN 1 END)
             FROM job_claims WHERE run_id = $1
             """, [.int(run)]).first
         guard let row else { return QueueStatus(pending: 0, running: 0, closed: 0, nextDue: nil) }

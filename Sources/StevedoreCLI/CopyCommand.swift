@@ -70,7 +70,7 @@ struct CopyCommand: StevedoreCommand {
         let context = registry.context(registry.console), source = self.source, resolved = access
         return try await images.withCatalog(context, options) { [options] catalog in
             try await database.withLog { log in
-                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                     .copy(source: source, to: target, access: resolved, options: options))
             }
         }

@@ -1,12 +1,15 @@
 import ArgumentParser
 import AuditStore
 import Foundation
+import HTTPTransport
 import PostgresStore
 import SQLiteStore
 import Workflows
 
 /// What a command gets from `--db`: the SQLite file store or the PostgreSQL store, behind the same protocols.
 protocol AuditBackend: RunLog, AuditReader, AuditMaintenance {
+    /// Where runners share each host's request budget (PostgreSQL), if the store can hold one.
+    var rateBudget: (any SharedRateBudget)? { get }
     /// The applied schema migrations, oldest first.
     func appliedMigrations() async throws(AuditStoreError) -> [(version: Int, name: String)]
     /// Commits deferred writes and lets the store go.
@@ -17,10 +20,36 @@ protocol AuditBackend: RunLog, AuditReader, AuditMaintenance {
 
 extension SQLiteAuditStore: AuditBackend {
     func closeReader() async { stopWithoutFlush() }
+    var rateBudget: (any SharedRateBudget)? { nil }
 }
 
 extension PostgresAuditStore: AuditBackend {
     func closeReader() async { await close() }
+    var rateBudget: (any SharedRateBudget)? { readOnly ? nil : SharedBudget(budget: PostgresRateBudget(store: self)) }
+}
+
+/// The PostgreSQL store's rate budgets as the transport's seam.
+struct SharedBudget: SharedRateBudget {
+    let budget: PostgresRateBudget
+
+    func reserve(host: String, rate: Double?, count: Int) async throws -> RateGrant {
+        let booking = try await budget.reserve(host: host, rate: rate, count: count)
+        return RateGrant(start: .seconds(booking.start), interval: .seconds(booking.interval), rate: booking.rate)
+    }
+
+    func throttled(host: String, pause: Duration, factor: Double, floor: Double) async throws -> Double? {
+        try await budget.throttled(host: host, pause: Double(pause.components.seconds)
+                                       + Double(pause.components.attoseconds) / 1e18, factor: factor, floor: floor)
+    }
+}
+
+extension WorkflowContext {
+    /// This context with `log`'s shared rate budget (runs on PostgreSQL pace every runner together).
+    func sharing(_ log: any AuditBackend) -> WorkflowContext {
+        var context = self
+        context.rateBudget = log.rateBudget
+        return context
+    }
 }
 
 /// Where the audit log lives, and how commands open it.

@@ -87,7 +87,7 @@ struct MavenPublishCommand: StevedoreCommand {
             return ExitStatus(try await MavenDryRun(context: context).plan(plan, access: access, options: options))
         }
         return try await database.withLog { log in
-            ExitStatus(try await MavenPublishing(log: log, context: context).run(plan, access: access, options: options,
+            ExitStatus(try await MavenPublishing(log: log, context: context.sharing(log)).run(plan, access: access, options: options,
                                                                                  verify: false))
         }
     }
@@ -107,7 +107,7 @@ struct MavenVerifyCommand: StevedoreCommand {
         let (plan, access) = try maven.prepare(requireCredentials: false)
         let context = maven.run.context(maven.run.console), options = maven.run.options
         return try await database.withLog { log in
-            ExitStatus(try await MavenPublishing(log: log, context: context).run(plan, access: access, options: options,
+            ExitStatus(try await MavenPublishing(log: log, context: context.sharing(log)).run(plan, access: access, options: options,
                                                                                  verify: true))
         }
     }

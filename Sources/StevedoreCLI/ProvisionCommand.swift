@@ -36,7 +36,7 @@ struct ProvisionCommand: StevedoreCommand {
                     .plan(services, access: access, options: options))
             }
             return try await database.withLog { log in
-                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                     .provision(services, access: access, options: options))
             }
         }
@@ -79,7 +79,7 @@ struct VerifyCommand: StevedoreCommand {
         let context = registry.context(registry.console), version = self.version
         return try await images.withCatalog(context, options) { catalog in
             try await database.withLog { [options] log in
-                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                     .verify(services, version: version, access: access, options: options))
             }
         }

@@ -61,7 +61,7 @@ struct PushCommand: StevedoreCommand {
                     .plan(services, release: release, access: access, options: options))
             }
             return try await database.withLog { log in
-                ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                     .release(services, release, access: access, options: options))
             }
         }

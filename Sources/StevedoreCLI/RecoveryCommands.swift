@@ -60,7 +60,7 @@ struct RetryCommand: StevedoreCommand {
                 let original = try await recordedRun(run, in: log, what: "retry",
                                                      selector: RunSelector(excludingCommands: ["verify"]))
                 let access = try registry.access(recorded: recordedRegistry(original), source: "run \(original.id)")
-                return ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+                return ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                     .retry(original, classes: classes, services: services, access: access, options: options))
             }
         }
@@ -102,7 +102,7 @@ struct ResumeCommand: StevedoreCommand {
                                    + "use stevedore retry \(target.id) for its failed jobs", status: .usage)
             }
             let access = try registry.access(recorded: recordedRegistry(target), source: "run \(target.id)")
-            return ExitStatus(try await Provisioner(log: log, context: context, catalog: catalog)
+            return ExitStatus(try await Provisioner(log: log, context: context.sharing(log), catalog: catalog)
                 .resume(target, access: access, options: options))
         } }
     }

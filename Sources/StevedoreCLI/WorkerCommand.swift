@@ -72,7 +72,7 @@ struct WorkerCommand: StevedoreCommand {
         let options = run.options, context = run.context(console)
         let summary = try await ImageOptions.withSources(sources, context, options) { catalog in
             try await database.withLog { log in
-                try await Worker(log: log, context: context, catalog: catalog, access: access)
+                try await Worker(log: log, context: context.sharing(log), catalog: catalog, access: access)
                     .work(options: options, settings: settings)
             }
         }

@@ -108,6 +108,8 @@ public struct WorkflowContext: Sendable {
     public var logger: Logger
     public var environment: RunEnvironment
     public var progress: any ProgressSink
+    /// Where this process shares each host's request budget with other runners (the PostgreSQL store), if anywhere.
+    public var rateBudget: (any SharedRateBudget)?
 
     public init(time: any TimeSource = SystemTime(), transports: any TransportProvider = NetworkTransports(),
                 logger: Logger = Logger(label: "stevedore"), environment: RunEnvironment = RunEnvironment(),
@@ -153,7 +155,7 @@ public struct WorkflowContext: Sendable {
         -> (transport: any HTTPTransport, shutdown: @Sendable () async -> Void) {
         let (network, shutdown) = transports.transport(for: access, options: options)
         let limiter = RateLimiter(.init(rate: HostPolicy.rate(forHost: access.registry.host, requested: options.rate)),
-                                  time: time)
+                                  time: time, shared: rateBudget, host: access.registry.description)
         let throttled = ThrottledTransport(base: LoggingTransport(base: network, logger: logger), limiter: limiter,
                                            now: { [time] in time.wallClock }, onPause: onPause)
         return (MeteredTransport(base: throttled), shutdown)

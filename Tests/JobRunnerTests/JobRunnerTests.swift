@@ -26,7 +26,33 @@ final class EventLog: Sendable {
         case let .finished(job, .succeeded(output, attempts)): "done \(job) \(output) after \(attempts)"
         case let .finished(job, .failed(_, failureClass, attempts)): "failed \(job) \(failureClass) after \(attempts)"
         case let .finished(job, .cancelled(attempts)): "cancelled \(job) after \(attempts)"
+        case let .finished(job, .rescheduled(after, attempts)): "rescheduled \(job) in \(after) after \(attempts)"
         }
+    }
+
+    @Test func aRunnerThatSchedulesRetriesEndsTheJobWithItsStateInsteadOfSleeping() async throws {
+        let log = EventLog()
+        let time = ManualTime(autoAdvance: true)
+        let runner = JobRunner(concurrency: 1, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100)),
+                               time: time, schedulesRetries: true, random: { 0.5 })
+        let states = Mutex<[RetryState]>([])
+        let events: @Sendable (RunnerEvent<Int, String>) async -> Void = { event in
+            log.add(self.describe(event))
+            if case let .attemptEnded(_, report) = event, let state = report.failure?.rescheduled {
+                states.withLock { $0.append(state) }
+            }
+        }
+        // Job 1 comes from earlier claims: two counted failures, back-off exponent 2, three attempts made.
+        try await runner.run(jobs: AsyncJobs([1, 2]), state: { $0 == 1 ? RetryState(attempts: 3, counted: 2, consecutive: 2)
+                                                                       : RetryState() },
+                             attempt: { _, _ in throw Flaky(failureClass: .server) }, events: events)
+        #expect(time.sleeps.isEmpty)
+        // Job 1's third counted failure is its last; job 2 is scheduled again with its counters.
+        #expect(log.all == [
+            "start 1", "attempt 1#1 server wait=none", "failed 1 server after 1",
+            "start 2", "attempt 2#1 server wait=0.05 seconds", "rescheduled 2 in 0.05 seconds after 1",
+        ])
+        #expect(states.withLock { $0 } == [RetryState(attempts: 1, counted: 1, consecutive: 1)])
     }
 
     @Test func neverRunsMoreThanTheConcurrencyLimit() async throws {

@@ -67,13 +67,16 @@ public final class FaultProxy: Sendable {
         public var seed: UInt64
         public var faults: [Fault]
         public var delay: Duration
+        /// Added before every request is forwarded or answered (a remote registry's round trip), faulted or not.
+        public var latency: Duration
 
         public init(rate: Double, seed: UInt64 = 1, faults: [Fault] = Fault.random,
-                    delay: Duration = .milliseconds(200)) {
+                    delay: Duration = .milliseconds(200), latency: Duration = .zero) {
             self.rate = rate
             self.seed = seed
             self.faults = faults
             self.delay = delay
+            self.latency = latency
         }
     }
 
@@ -128,6 +131,9 @@ public final class FaultProxy: Sendable {
     /// Changes the fault rate from now on (0 turns faults off).
     public func setRate(_ rate: Double) { state.withLock { $0.configuration.rate = rate } }
 
+    /// Changes the latency added to every request from now on.
+    public func setLatency(_ latency: Duration) { state.withLock { $0.configuration.latency = latency } }
+
     /// Answers every push request (POST, PUT, PATCH) to these repositories with 403 DENIED, as a
     /// registry does for a token without write access; reads still pass. Not counted as injections.
     public func deny(repositories: Set<String>) { state.withLock { $0.denied = repositories } }
@@ -179,6 +185,8 @@ public final class FaultProxy: Sendable {
     /// The decision for a request the plan left to `deny` and the random faults (`.normal`, `.forwardAdding`),
     /// or a plan's own answer.
     func decide(_ request: HTTPRequestHead, _ plan: Plan) async throws -> Decision {
+        let latency = state.withLock { $0.configuration.latency }
+        if latency > .zero { try await Task.sleep(for: latency) }
         switch plan {
         case .answer(let head, let body, let fault, let rule):
             record(fault, request, rule: rule)

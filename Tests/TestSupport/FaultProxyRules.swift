@@ -64,6 +64,8 @@ extension FaultProxy {
         public let method: String
         public let uri: String
         public let headers: [(name: String, value: String)]
+        /// When the request's head arrived (the continuous clock).
+        public let at: ContinuousClock.Instant
 
         /// The first value of a header, compared case-insensitively.
         public func header(_ name: String) -> String? {
@@ -76,6 +78,7 @@ extension FaultProxy {
             method = head.method.rawValue
             uri = head.uri
             headers = head.headers.map { (name: $0.name, value: $0.value) }
+            at = ContinuousClock.now
         }
     }
 

@@ -1,0 +1,86 @@
+import AuditStore
+import Foundation
+
+/// One request budget per registry host for every runner of a database (`rate_budgets`, migration 0007): a generic
+/// cell rate computed by the server, so the slots booked by all runners never come closer than the rate, and a pause
+/// that any runner's throttle sets holds all of them. Offsets are computed against the server's clock and returned
+/// relative to it, so the runners' clocks need not agree.
+public struct PostgresRateBudget: Sendable {
+    let store: PostgresAuditStore
+
+    public init(store: PostgresAuditStore) {
+        self.store = store
+    }
+
+    /// Slots booked: the first `start` seconds from now, then every `interval`; `rate` as backed off.
+    public struct Booking: Sendable, Equatable {
+        public var start: Double
+        public var interval: Double
+        public var rate: Double?
+    }
+
+    /// Books `count` slots for `host` at `rate` (nil: no pacing, only the pause in force). A backed-off rate grows
+    /// back by a quarter every two seconds without a throttle.
+    public func reserve(host: String, rate: Double?, count: Int) async throws(AuditStoreError) -> Booking {
+        for _ in 0..<2 {
+            let rows = try await store.rows("""
+                WITH cur AS (
+                    SELECT host, current_rate, due, paused_until, last_change FROM rate_budgets WHERE host = $1 FOR UPDATE
+                ), calc AS (
+                    SELECT host,
+                        CASE WHEN $2::float8 IS NULL THEN current_rate
+                             WHEN current_rate IS NULL OR current_rate > $2 THEN $2
+                             WHEN now() >= last_change + interval '2 seconds' THEN least($2, current_rate * 1.25)
+                             ELSE current_rate END AS new_rate,
+                        ($2::float8 IS NOT NULL AND current_rate < $2 AND now() >= last_change + interval '2 seconds')
+                            AS recovered,
+                        greatest(due, paused_until, now()) AS start, paused_until
+                    FROM cur
+                )
+                UPDATE rate_budgets b SET rate = coalesce($2, b.rate), current_rate = calc.new_rate,
+                    last_change = CASE WHEN calc.recovered THEN now() ELSE b.last_change END,
+                    due = CASE WHEN $2::float8 IS NULL THEN b.due
+                               ELSE calc.start + make_interval(secs => $3 / calc.new_rate) END
+                FROM calc WHERE b.host = calc.host
+                RETURNING extract(epoch FROM CASE WHEN $2::float8 IS NULL THEN greatest(calc.paused_until, now())
+                                                  ELSE calc.start END - now())::float8,
+                          CASE WHEN $2::float8 IS NULL THEN NULL ELSE calc.new_rate END
+                """, [.text(host), .double(rate), .double(Double(count))])
+            if let row = rows.first {
+                let current = row.double(1)
+                return Booking(start: max(0, row.double(0) ?? 0), interval: current.map { 1 / $0 } ?? 0, rate: current)
+            }
+            _ = try await store.rows("INSERT INTO rate_budgets (host, rate, current_rate) VALUES ($1, $2, $2) "
+                                     + "ON CONFLICT (host) DO NOTHING", [.text(host), .double(rate)])
+        }
+        return Booking(start: 0, interval: rate.map { 1 / $0 } ?? 0, rate: rate)
+    }
+
+    /// A throttle met by one runner: every runner pauses for `pause` seconds; the rate backs off by `factor` (once
+    /// per second at most) down to `floor`. Returns the rate after it.
+    @discardableResult
+    public func throttled(host: String, pause: Double, factor: Double, floor: Double) async throws(AuditStoreError) -> Double? {
+        try await store.rows("""
+            INSERT INTO rate_budgets AS b (host, paused_until, last_change, pauses)
+            VALUES ($1, now() + make_interval(secs => $2), now() + make_interval(secs => $2), 1)
+            ON CONFLICT (host) DO UPDATE SET
+                paused_until = greatest(b.paused_until, now() + make_interval(secs => $2)),
+                due = greatest(b.due, now() + make_interval(secs => $2)),
+                last_change = greatest(b.last_change, now() + make_interval(secs => $2)),
+                current_rate = CASE WHEN b.current_rate IS NOT NULL
+                                     AND (b.last_backoff IS NULL OR now() >= b.last_backoff + interval '1 second')
+                                    THEN greatest($4, b.current_rate * $3) ELSE b.current_rate END,
+                last_backoff = CASE WHEN b.current_rate IS NOT NULL
+                                     AND (b.last_backoff IS NULL OR now() >= b.last_backoff + interval '1 second')
+                                    THEN now() ELSE b.last_backoff END,
+                pauses = b.pauses + 1
+            RETURNING current_rate
+            """, [.text(host), .double(pause), .double(factor), .double(floor)]).first?.double(0)
+    }
+
+    /// The budget's state for `host` (tests): the pauses reported so far and the rate after back-offs.
+    public func state(host: String) async throws(AuditStoreError) -> (pauses: Int, rate: Double?)? {
+        try await store.rows("SELECT pauses, current_rate FROM rate_budgets WHERE host = $1", [.text(host)])
+            .first.map { (Int($0.int(0)), $0.double(1)) }
+    }
+}

@@ -141,6 +141,8 @@ let package = Package(
         .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "PostgresStore", "AuditStore"], path: "bench/AuditBench"),
         .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
         .executableTarget(name: "BenchMaven", dependencies: ["TestSupport"], path: "bench/MavenBench"),
+        // make bench: one run shared by 1 or 3 runner processes on PostgreSQL, beside SQLite and a split by hand.
+        .executableTarget(name: "BenchScaleOut", dependencies: ["TestSupport"], path: "bench/ScaleOutBench"),
 
         // Fixtures shared by the tests: real registry processes, skopeo, child processes, the fault proxy, the
         // token server, the in-process fake registry.

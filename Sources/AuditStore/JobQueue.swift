@@ -136,4 +136,8 @@ public protocol JobQueue: Sendable {
     func waitForWork(timeout: Duration) async
     /// Fences this process's writes were refused on (its lease had been taken over), since it started.
     var refusedWrites: [ClaimFence] { get }
+    /// Milliseconds this process had audit writes under way since its store was opened.
+    var auditWriteMilliseconds: Int { get }
+    /// Adds a worker's audit write time to `run`'s record, which then holds what every runner spent on it.
+    func creditAuditTime(run: RunID, milliseconds: Int) async throws(AuditStoreError)
 }

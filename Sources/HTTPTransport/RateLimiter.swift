@@ -106,12 +106,17 @@ public final class RateLimiter: Sendable {
     public func acquire() async throws -> Duration {
         var wait = reserve(at: now())
         if wait > .zero { try await sleep(wait) }
-        if let shared {
-            let more = await shared.wait(at: now)
-            if more > .zero { try await sleep(more) }
-            wait += more
+        guard let shared else { return wait }
+        // A slot of the shared budget, kept only if this process wakes on time for it: a late one is not used.
+        while true {
+            let slot = await shared.slot(at: now)
+            let before = now()
+            if slot > before {
+                try await sleep(slot - before)
+                wait += slot - before
+            }
+            if now() <= slot + shared.lateness { return wait }
         }
-        return wait
     }
 
     /// Books the next send slot at time `t` and returns how long to wait for it.

@@ -39,6 +39,8 @@ final class SharedPacing: Sendable {
     /// Slots booked at a time: about `window` worth, so a pause reported elsewhere reaches this process within it.
     let batch: Int
     let window: Duration
+    /// How late a send may be after its slot: one interval (without a rate, any).
+    let lateness: Duration
     private let state = Mutex(State())
 
     private struct State {
@@ -56,15 +58,18 @@ final class SharedPacing: Sendable {
         let perWindow = (rate ?? 0) * (Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
         batch = rate == nil ? 1 : max(1, min(32, Int(perWindow.rounded(.down))))
         self.window = window
+        lateness = rate.map { .seconds(1 / $0) } ?? .seconds(3600)
     }
 
-    /// The wait before the next send at monotonic time `now()`, booking slots when none is left.
-    func wait(at now: @escaping @Sendable () -> Duration) async -> Duration {
+    /// The next send slot (a monotonic time) at `now()`, booking slots when none is left. A slot whose moment
+    /// passed more than an interval ago is dropped: a process that was held up does not send its overdue slots at once.
+    func slot(at now: @escaping @Sendable () -> Duration) async -> Duration {
         while true {
             let t = now()
             let decided = state.withLock { state -> (Duration?, Task<Void, Never>?) in
-                if !state.slots.isEmpty { return (max(.zero, state.slots.removeFirst() - t), nil) }
-                if let clear = state.clearUntil, t < clear { return (max(.zero, state.pausedUntil - t), nil) }
+                while let first = state.slots.first, first + lateness < t { state.slots.removeFirst() }
+                if !state.slots.isEmpty { return (state.slots.removeFirst(), nil) }
+                if let clear = state.clearUntil, t < clear { return (max(t, state.pausedUntil), nil) }
                 if let booking = state.booking { return (nil, booking) }
                 let booking = Task { await self.book(at: now) }
                 state.booking = booking
@@ -84,14 +89,18 @@ final class SharedPacing: Sendable {
     }
 
     private func book(at now: @Sendable () -> Duration) async {
+        let sent = now()
         let grant = try? await budget.reserve(host: host, rate: rate, count: batch)
-        let t = now()
+        // The grant's offsets are from the moment the budget computed them: somewhere in the round trip; its middle
+        // is off by at most half of it.
+        let received = now()
+        let t = sent + (received - sent) / 2
         state.withLock { state in
             state.booking = nil
             guard let grant else {
                 state.slots = []
-                state.pausedUntil = t
-                state.clearUntil = t + .seconds(1)
+                state.pausedUntil = received
+                state.clearUntil = received + .seconds(1)
                 return
             }
             if rate == nil {

@@ -34,10 +34,17 @@ extension PostgresAuditStore {
                 WHERE \(where_) RETURNING job_id
                 """
         }
+        queueTime.begin()
+        defer { queueTime.end() }
         let held = try await !connection.rows(sql, values, logger: logger).isEmpty
         if !held { refused.withLock { $0.append(fence) } }
         return held
     }
+
+    /// Jobs this process claimed since the store was opened.
+    var claimsTaken: Int { claims.withLock { $0 } }
+
+    func noteClaims(_ count: Int) { claims.withLock { $0 += count } }
 
     /// What a fenced write does to the claim.
     enum ClaimClose {
@@ -113,10 +120,10 @@ extension PostgresAuditStore {
     func runsWithSilentStarters(_ connection: PostgresConnection) async throws -> Set<RunID> {
         Set(try await connection.rows("""
             SELECT DISTINCT r.run_id FROM runners r JOIN runs ON runs.id = r.run_id
-            WHERE runs.status = 'running' AND r.role = 'starter'
+            WHERE runs.status = 'running' AND r.role = 'starter' AND r.left_at IS NULL
               AND r.seen_at + make_interval(secs => 3 * r.lease_ms / 1000.0) < now()
               AND NOT EXISTS (SELECT 1 FROM runners live WHERE live.run_id = r.run_id AND live.role = 'starter'
-                              AND live.seen_at + make_interval(secs => 3 * live.lease_ms / 1000.0) >= now())
+                              AND live.left_at IS NULL AND live.seen_at + make_interval(secs => 3 * live.lease_ms / 1000.0) >= now())
             """, logger: logger).map { $0.int(0) })
     }
 }

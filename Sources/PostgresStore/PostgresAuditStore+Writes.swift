@@ -167,6 +167,15 @@ extension PostgresAuditStore {
                   .text(started), .int(finish.jobID)]))
     }
 
+    /// Adds `milliseconds` of a runner's audit writes to the run's record.
+    func creditAuditTime(run: RunID, milliseconds: Int) async throws(AuditStoreError) {
+        try await write { _, ledger in
+            try await ledger.write(.runs, SQLStatement("""
+                UPDATE runs SET audit_write_ms = coalesce(audit_write_ms, 0) + $1 WHERE id = $2 \(ledger.returning(.runs))
+                """, [.int(Int64(milliseconds)), .int(run)]))
+        }
+    }
+
     public func cancelUnfinishedJobs(run: RunID, at: Date) async throws(AuditStoreError) -> Int {
         try await write { _, ledger in
             try await ledger.write(.jobs, runID: run, SQLStatement("""
@@ -205,7 +214,7 @@ extension PostgresAuditStore {
             // A run another machine resumed keeps its first host but beats as a live starter: not this host's to judge.
             let running = try await connection.rows("""
                 SELECT id, pid FROM runs WHERE status = 'running' AND host = $1 AND NOT EXISTS (
-                    SELECT 1 FROM runners r WHERE r.run_id = runs.id AND r.role = 'starter'
+                    SELECT 1 FROM runners r WHERE r.run_id = runs.id AND r.role = 'starter' AND r.left_at IS NULL
                       AND r.seen_at + make_interval(secs => 3 * r.lease_ms / 1000.0) >= now())
                 """, [.text(host)], logger: ledger.logger).map { ($0.int(0), $0.optionalInt(1)) }
             let silent = try await self.runsWithSilentStarters(connection)

@@ -24,8 +24,12 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     let runnerName: String
     /// Fences a write was refused on: the lease had been taken over by another runner.
     let refused = Mutex<[ClaimFence]>([])
+    let claims = Mutex(0)
     private let runner: Task<Void, Never>
-    private let writeTime = Mutex<Duration>(.zero)
+    /// Time with at least one write transaction of this process open (overlapping writes count once, as on the
+    /// SQLite store's single writer), and time spent in the shared queue's statements.
+    let busy = BusyClock()
+    let queueTime = BusyClock()
 
     /// Decides, when reading, whether a run recorded as running on this host is really still running.
     public struct Liveness: Sendable {
@@ -100,10 +104,7 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     }
 
     /// Milliseconds this process spent in audit write transactions since the store was opened.
-    public var writeMilliseconds: Int {
-        let time = writeTime.withLock { $0 }
-        return Int(time.components.seconds * 1000 + time.components.attoseconds / 1_000_000_000_000_000)
-    }
+    public var writeMilliseconds: Int { busy.milliseconds }
 
     /// The applied migrations, oldest first.
     public func appliedMigrations() async throws(AuditStoreError) -> [(version: Int, name: String)] {
@@ -121,11 +122,8 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
                             _ body: @escaping @Sendable (PostgresConnection, PostgresLedger) async throws -> T) async throws(AuditStoreError) -> T {
         guard !readOnly else { throw AuditStoreError(.cannotOpen, path: location, message: "opened for reading only") }
         if afterDeferred { await deferred.idle() }
-        let clock = ContinuousClock(), start = clock.now
-        defer {
-            let elapsed = clock.now - start
-            writeTime.withLock { $0 += elapsed }
-        }
+        busy.begin()
+        defer { busy.end() }
         let logger = self.logger, encodings = self.encodings
         do {
             return try await leased { connection in
@@ -225,4 +223,35 @@ final class LeaseFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Accumulates the time during which at least one of several overlapping activities is under way.
+final class BusyClock: Sendable {
+    private let state = Mutex<(open: Int, since: ContinuousClock.Instant, total: Duration)>((0, .now, .zero))
+
+    func begin() {
+        state.withLock { state in
+            if state.open == 0 { state.since = .now }
+            state.open += 1
+        }
+    }
+
+    func end() {
+        state.withLock { state in
+            state.open -= 1
+            if state.open == 0 { state.total += ContinuousClock.now - state.since }
+        }
+    }
+
+    /// Runs `body` as one activity.
+    func measure<T>(_ body: () async throws -> T) async rethrows -> T {
+        begin()
+        defer { end() }
+        return try await body()
+    }
+
+    var milliseconds: Int {
+        let total = state.withLock { state in state.open > 0 ? state.total + (ContinuousClock.now - state.since) : state.total }
+        return Int(total.components.seconds * 1000 + total.components.attoseconds / 1_000_000_000_000_000)
+    }
 }

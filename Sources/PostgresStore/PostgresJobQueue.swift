@@ -42,7 +42,8 @@ public struct PostgresJobQueue: JobQueue {
             UPDATE job_claims SET status = 'pending', claimed_by = NULL, claimed_until = NULL
             WHERE claimed_by = $1 AND status = 'running'
             """, [.text(runner)])
-        _ = try? await store.rows("DELETE FROM runners WHERE id = $1", [.text(runner)])
+        _ = try? await store.rows("UPDATE runners SET seen_at = now(), left_at = now(), claims = $2, queue_ms = $3 WHERE id = $1",
+                                  [.text(runner), .int(Int64(store.claimsTaken)), .int(Int64(store.queueTime.milliseconds))])
     }
 
     public func enqueue(run: RunID, jobs: [JobID]) async throws(AuditStoreError) {
@@ -62,6 +63,8 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public func claim(run: RunID?, limit: Int) async throws(AuditStoreError) -> [JobClaim] {
+        store.queueTime.begin()
+        defer { store.queueTime.end() }
         // The run filter and the running-run check read the same partial index (run_id, job_id) of pending claims.
         let rows = try await store.rows("""
             WITH picked AS MATERIALIZED (
@@ -76,6 +79,7 @@ public struct PostgresJobQueue: JobQueue {
             WHERE c.job_id = picked.job_id
             RETURNING c.job_id, c.run_id, c.attempt, j.attempts, c.retries_counted, c.retries_consecutive
             """, [.int(run), .int(limit), .text(runner), .double(leaseSeconds)])
+        store.noteClaims(rows.count)
         return rows.map { row in
             JobClaim(runID: row.int(1), fence: ClaimFence(jobID: row.int(0), claim: Int(row.int(2)), runner: runner),
                      priorAttempts: Int(row.int(3)),
@@ -84,7 +88,8 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> [ClaimFence] {
-        _ = try await store.rows("UPDATE runners SET seen_at = now() WHERE id = $1", [.text(runner)])
+        _ = try await store.rows("UPDATE runners SET seen_at = now(), claims = $2, queue_ms = $3 WHERE id = $1",
+                                 [.text(runner), .int(Int64(store.claimsTaken)), .int(Int64(store.queueTime.milliseconds))])
         guard !held.isEmpty else { return [] }
         // Rows another transaction is finishing are skipped, not waited for: their lease is not lost.
         let jobs = PGValue.ints(held.map(\.jobID)), claims = PGValue.ints(held.map { Int64($0.claim) })
@@ -123,6 +128,8 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public func status(run: RunID) async throws(AuditStoreError) -> QueueStatus {
+        store.queueTime.begin()
+        defer { store.queueTime.end() }
         let row = try await store.rows("""
             SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'running'),
                    count(*) FILTER (WHERE status NOT IN ('pending', 'running')),
@@ -158,6 +165,12 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public var refusedWrites: [ClaimFence] { store.refusedFences }
+
+    public var auditWriteMilliseconds: Int { store.writeMilliseconds }
+
+    public func creditAuditTime(run: RunID, milliseconds: Int) async throws(AuditStoreError) {
+        try await store.creditAuditTime(run: run, milliseconds: milliseconds)
+    }
 
     /// Jobs per claim status (for tests and the benchmark).
     public func counts() async throws(AuditStoreError) -> [String: Int] {

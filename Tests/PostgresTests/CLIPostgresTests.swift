@@ -118,7 +118,7 @@ struct CLIPostgresTests {
         let upgrade = try await runStevedore(["audit", "upgrade", "--db", database.server.url(database.name, withPassword: false)],
                                              environment: ["HOME": home.path])
         #expect(upgrade.exitCode == 0, "\(upgrade)")
-        #expect(upgrade.stdout.contains("is at schema 6 (queue)"))
+        #expect(upgrade.stdout.contains("is at schema 7 (scale_out)"))
         #expect(!upgrade.stdout.contains(database.server.password))
 
         try await database.server.psql("INSERT INTO schema_migrations VALUES (99, 'future', 'x', 'now')", database: database.name)

@@ -91,7 +91,7 @@ struct ConnectionSettingsTests {
         #expect(statements[0].hasSuffix("DEFAULT 'x;y')"))
         #expect(statements[1].contains("RETURN NULL;\nEND;\n$$"))
         #expect(statements[2] == "DROP TABLE t")
-        #expect(PostgresMigrator.all.map(\.version) == [1, 2, 3, 4, 5, 6])
+        #expect(PostgresMigrator.all.map(\.version) == [1, 2, 3, 4, 5, 6, 7])
     }
 }
 

@@ -176,8 +176,8 @@ struct PostgresStoreTests {
         }
         #expect(stores.count == 4)
         let applied = try await stores[0].appliedMigrations()
-        #expect(applied.map(\.version) == [1, 2, 3, 4, 5, 6])
-        #expect(try await database.server.psql("SELECT count(*) FROM schema_migrations", database: database.name) == "6")
+        #expect(applied.map(\.version) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(try await database.server.psql("SELECT count(*) FROM schema_migrations", database: database.name) == "7")
         for store in stores { await store.close() }
         await database.server.stop()
     }

@@ -38,7 +38,9 @@ struct ScaleOutTests {
         #expect(byWorkers < 600)
         let verify = try await runStevedore(["audit", "verify", "--db", scene.url], environment: [:])
         #expect(verify.exitCode == 0, "\(verify)")
-        #expect(try await scene.psql("SELECT count(*) FROM runners") == "0")
+        // Every runner left (none counts as silent), and together they claimed every job but the canary.
+        #expect(try await scene.psql("SELECT count(*) FROM runners WHERE left_at IS NOT NULL") == "4")
+        #expect(try await scene.psql("SELECT (SELECT sum(claims) FROM runners) = (SELECT sum(attempt) FROM job_claims)") == "t")
 
         // The same input recorded by one process in SQLite reads back as the same report.
         let plain = try await RegistryFixture.start(.anonymous)

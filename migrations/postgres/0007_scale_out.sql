@@ -19,8 +19,9 @@ DROP INDEX job_claims_pending;
 CREATE INDEX job_claims_pending ON job_claims (run_id, job_id) WHERE status = 'pending';
 CREATE INDEX job_claims_run ON job_claims (run_id, status);
 
--- Every runner process (a run's starting process, `stevedore worker`) while it lives: a heartbeat every lease/3.
--- A run whose starting runner stopped beating for three leases is taken as died, from any machine.
+-- Every runner process (a run's starting process, `stevedore worker`): a heartbeat every lease/3 while it lives,
+-- `left_at` when it stops. A run whose starting runner stopped beating for three leases without leaving is taken as
+-- died, from any machine. `claims` and `queue_ms`: jobs it claimed and the time its queue statements took.
 CREATE TABLE runners (
     id         text COLLATE "C" PRIMARY KEY,      -- host:pid:nonce
     host       text COLLATE "C" NOT NULL,
@@ -29,7 +30,10 @@ CREATE TABLE runners (
     run_id     bigint,                             -- the run a starter started or resumed
     lease_ms   bigint NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
-    seen_at    timestamptz NOT NULL DEFAULT now()
+    seen_at    timestamptz NOT NULL DEFAULT now(),
+    left_at    timestamptz,
+    claims     bigint NOT NULL DEFAULT 0,
+    queue_ms   bigint NOT NULL DEFAULT 0
 );
 
 CREATE INDEX runners_run ON runners (run_id) WHERE run_id IS NOT NULL;

@@ -107,12 +107,16 @@ public struct Worker: Sendable {
         do { items = try await workItems(run) } catch { return pass("\(error)") }
         context.progress.emit(.line("worker: joining run \(runID) (\(run.command), \(items.count) unfinished jobs) "
                                     + "on \(access.registry)"))
+        let auditBefore = shared.queue.auditWriteMilliseconds
         do {
             try await ImageRunExecutor(log: log, context: context)
                 .join(runID, shared: shared, items: items, access: access, options: joined, push: run.command != "verify")
         } catch .unavailable(let message) {
             return pass(message)
         }
+        // The run's record holds the audit time of every runner that worked on it.
+        let spent = shared.queue.auditWriteMilliseconds - auditBefore
+        try await audited { try await shared.queue.creditAuditTime(run: runID, milliseconds: spent) }
         return true
     }
 

@@ -118,8 +118,9 @@ public protocol JobQueue: Sendable {
     func unregister() async
     /// Makes `jobs` of `run` claimable now (jobs already queued and not finished are queued again).
     func enqueue(run: RunID, jobs: [JobID]) async throws(AuditStoreError)
-    /// Claims up to `limit` due jobs (of `run` only, or of any run still running), oldest first.
-    func claim(run: RunID?, limit: Int) async throws(AuditStoreError) -> [JobClaim]
+    /// Claims up to `limit` due jobs (of `run` only, or of any run still running; with `among`, only those jobs),
+    /// oldest first.
+    func claim(run: RunID?, among: [JobID]?, limit: Int) async throws(AuditStoreError) -> [JobClaim]
     /// Renews the leases of `held` and this runner's heartbeat; returns the fences it no longer holds.
     func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> [ClaimFence]
     /// Gives claims back unstarted (an interrupted runner).
@@ -132,7 +133,8 @@ public protocol JobQueue: Sendable {
     func openRuns() async throws(AuditStoreError) -> [RunID]
     /// Closes every claim of `run` still pending or held (the run ended): later writes fenced on them are refused.
     func closeClaims(run: RunID) async throws(AuditStoreError)
-    /// Waits until a job is queued anywhere or `timeout` passes (LISTEN/NOTIFY where the store has it).
+    /// Waits until a job was queued anywhere since the previous call returned, or `timeout` passes (LISTEN/NOTIFY
+    /// where the store has it, listening from ``register(role:run:)`` of a worker on).
     func waitForWork(timeout: Duration) async
     /// Fences this process's writes were refused on (its lease had been taken over), since it started.
     var refusedWrites: [ClaimFence] { get }

@@ -1,6 +1,7 @@
 import AuditStore
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// The store's side of the shared queue: the fence every write about a claimed job passes, the rescue of expired
 /// leases (an audited write: the lost attempt is recorded), and LISTEN for new work.
@@ -100,20 +101,21 @@ extension PostgresAuditStore {
     /// The error class of an attempt whose runner lost the job's lease.
     static let leaseLost = "lease_lost"
 
-    /// Waits for a notification on `channel`, at most `timeout` (a pooled connection LISTENs meanwhile).
-    func waitForNotification(channel: String, timeout: Duration) async {
-        _ = try? await read { connection in
-            try await connection.listen(on: channel) { notifications in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await _ in notifications { return }
-                    }
-                    group.addTask { try await Task.sleep(for: timeout) }
-                    _ = try await group.next()
-                    group.cancelAll()
+    /// Starts LISTENing on `channel` on a pooled connection of its own, for as long as the store is open; from then
+    /// on no notification is missed between two ``waitForNotification(timeout:)`` calls.
+    func listen(channel: String) {
+        notifications.start { [self] in
+            _ = try? await read { connection in
+                try await connection.listen(on: channel) { sequence in
+                    for try await _ in sequence { self.notifications.bump() }
                 }
             }
         }
+    }
+
+    /// Returns once a notification came since the previous call returned (at once if one did), or after `timeout`.
+    func waitForNotification(timeout: Duration) async {
+        await notifications.wait(timeout: timeout)
     }
 
     /// Runs recorded as running whose starting runner stopped beating for three of its leases (any host).
@@ -126,4 +128,34 @@ extension PostgresAuditStore {
                               AND live.left_at IS NULL AND live.seen_at + make_interval(secs => 3 * live.lease_ms / 1000.0) >= now())
             """, logger: logger).map { $0.int(0) })
     }
+}
+
+/// Notifications counted by a listener task, and waits for the next one.
+final class NotificationCounter: Sendable {
+    private let state = Mutex<(count: Int, seen: Int, listener: Task<Void, Never>?)>((0, 0, nil))
+
+    /// Starts `listen` once (later calls do nothing).
+    func start(_ listen: @escaping @Sendable () async -> Void) {
+        state.withLock { state in
+            guard state.listener == nil else { return }
+            state.listener = Task { await listen() }
+        }
+    }
+
+    func bump() { state.withLock { $0.count += 1 } }
+
+    func wait(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let fresh = state.withLock { state -> Bool in
+                guard state.count != state.seen else { return false }
+                state.seen = state.count
+                return true
+            }
+            if fresh { return }
+            guard (try? await Task.sleep(for: .milliseconds(25))) != nil else { return }
+        }
+    }
+
+    func stop() { state.withLock { $0.listener?.cancel() } }
 }

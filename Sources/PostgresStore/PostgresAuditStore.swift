@@ -25,6 +25,7 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
     /// Fences a write was refused on: the lease had been taken over by another runner.
     let refused = Mutex<[ClaimFence]>([])
     let claims = Mutex(0)
+    let notifications = NotificationCounter()
     private let runner: Task<Void, Never>
     /// Time with at least one write transaction of this process open (overlapping writes count once, as on the
     /// SQLite store's single writer), and time spent in the shared queue's statements.
@@ -99,6 +100,7 @@ public final class PostgresAuditStore: RunLog, AuditReader, AuditMaintenance, Se
 
     /// Commits deferred writes and closes the pool. The store must not be used afterwards.
     public func close() async {
+        notifications.stop()
         _ = await flush()
         runner.cancel()
     }

@@ -29,6 +29,7 @@ public struct PostgresJobQueue: JobQueue {
     var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
 
     public func register(role: RunnerRole, run: RunID?) async throws(AuditStoreError) {
+        if role == .worker { store.listen(channel: Self.channel) }
         let info = ProcessInfo.processInfo
         _ = try await store.rows("""
             INSERT INTO runners (id, host, pid, role, run_id, lease_ms) VALUES ($1, $2, $3, $4, $5, $6)
@@ -62,7 +63,7 @@ public struct PostgresJobQueue: JobQueue {
             """, [.ints(jobs), .int(run), .text(Self.channel)])
     }
 
-    public func claim(run: RunID?, limit: Int) async throws(AuditStoreError) -> [JobClaim] {
+    public func claim(run: RunID?, among: [JobID]? = nil, limit: Int) async throws(AuditStoreError) -> [JobClaim] {
         store.queueTime.begin()
         defer { store.queueTime.end() }
         // The run filter and the running-run check read the same partial index (run_id, job_id) of pending claims.
@@ -71,6 +72,7 @@ public struct PostgresJobQueue: JobQueue {
                 SELECT c.job_id FROM job_claims c
                 WHERE c.status = 'pending' AND c.run_at <= now() AND ($1::bigint IS NULL OR c.run_id = $1)
                   AND ($1::bigint IS NOT NULL OR c.run_id IN (SELECT id FROM runs WHERE status = 'running'))
+                  AND ($5::bigint[] IS NULL OR c.job_id = ANY($5))
                 ORDER BY c.run_id, c.job_id LIMIT $2 FOR UPDATE OF c SKIP LOCKED
             )
             UPDATE job_claims c SET status = 'running', claimed_by = $3, claimed_at = now(),
@@ -78,7 +80,7 @@ public struct PostgresJobQueue: JobQueue {
             FROM picked JOIN jobs j ON j.id = picked.job_id
             WHERE c.job_id = picked.job_id
             RETURNING c.job_id, c.run_id, c.attempt, j.attempts, c.retries_counted, c.retries_consecutive
-            """, [.int(run), .int(limit), .text(runner), .double(leaseSeconds)])
+            """, [.int(run), .int(limit), .text(runner), .double(leaseSeconds), among.map { .ints($0) } ?? .null])
         store.noteClaims(rows.count)
         return rows.map { row in
             JobClaim(runID: row.int(1), fence: ClaimFence(jobID: row.int(0), claim: Int(row.int(2)), runner: runner),
@@ -161,7 +163,7 @@ public struct PostgresJobQueue: JobQueue {
     }
 
     public func waitForWork(timeout: Duration) async {
-        await store.waitForNotification(channel: Self.channel, timeout: timeout)
+        await store.waitForNotification(timeout: timeout)
     }
 
     public var refusedWrites: [ClaimFence] { store.refusedFences }

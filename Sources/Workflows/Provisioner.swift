@@ -119,6 +119,7 @@ public struct Provisioner: Sendable {
         var planned: [PlannedImageJob] = []
         for row in unfinished { planned.append(try await again.recorded(row, release: release, command: run.command)) }
         let environment = context.environment
+        try await SharedQueue.takeBack(run.id, log, options: options, context: context)
         try await audited {
             try await log.reopenRun(run.id, commandLine: environment.commandLine, pid: environment.pid,
                                     at: context.time.wallClock)

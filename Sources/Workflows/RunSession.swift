@@ -23,7 +23,8 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
     }
 
     /// Runs the first job alone (a canary: it fails fast on denied credentials and gives later jobs a mount source),
-    /// then the rest `concurrency` at a time. `stopMessage` words the error when the canary is refused.
+    /// then the rest `concurrency` at a time. `stopMessage` words the error when the canary is refused. With a shared
+    /// queue both go through it (any runner may take them; a job a dead runner still holds is taken back first).
     func run(_ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output, canary: Bool = true,
              stopMessage: @escaping @Sendable (JobFailure, Item) -> String) async throws -> RunOutcome {
         let attempt = classified(body)
@@ -32,24 +33,24 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
         let failures = FailureTally()
         let events = recording(failures)
         guard let first = jobs.first else { return .succeeded }
-        if canary {
-            try await runner.run(jobs: AsyncJobs([first]), attempt: attempt, events: events)
+        let batches: [[Item]] = canary ? [[first], Array(jobs.dropFirst())] : [jobs]
+        for (index, batch) in batches.enumerated() where !batch.isEmpty {
+            if let shared {
+                try await runShared(batch, shared, attempt: attempt, events: events)
+            } else {
+                try await runner.run(jobs: AsyncJobs(batch), attempt: attempt, events: events)
+            }
             if Task.isCancelled { return .interrupted }
-            if let stop = failures.first, stop.failureClass == .denied || stop.failureClass == .authFailed {
+            guard canary, index == 0 else { continue }
+            let failure = shared == nil ? failures.first : try await recordedFailure(of: first)
+            if let stop = failure, stop.failureClass == .denied || stop.failureClass == .authFailed {
                 await notAttempted(jobs.dropFirst(), failure: stop)
                 context.progress.emit(.warning("error: " + stopMessage(stop, first)
                                                + "; the other \(jobs.count - 1) jobs were not attempted"))
                 return .jobsFailed
             }
         }
-        let rest = canary ? Array(jobs.dropFirst()) : jobs
-        if let shared, !rest.isEmpty {
-            try await runShared(rest, shared, attempt: attempt, events: events)
-            if Task.isCancelled { return .interrupted }
-            return try await recordedOutcome(of: jobs) && failures.count == 0 ? .succeeded : .jobsFailed
-        }
-        try await runner.run(jobs: AsyncJobs(rest), attempt: attempt, events: events)
-        if Task.isCancelled { return .interrupted }
+        if shared != nil { return try await recordedOutcome(of: jobs) && failures.count == 0 ? .succeeded : .jobsFailed }
         return failures.count == 0 ? .succeeded : .jobsFailed
     }
 

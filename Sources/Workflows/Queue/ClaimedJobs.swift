@@ -17,6 +17,8 @@ struct ClaimedJobs<Payload: Sendable>: AsyncSequence, Sendable {
     }
 
     let run: RunID
+    /// Only these jobs of the run (a phase, the canary); nil: any.
+    let among: [JobID]?
     let until: Until
     let keeper: LeaseKeeper
     /// Jobs claimed at a time.
@@ -36,7 +38,7 @@ struct ClaimedJobs<Payload: Sendable>: AsyncSequence, Sendable {
         mutating func next() async throws -> WorkItem<Payload>? {
             while !Task.isCancelled {
                 if !buffer.isEmpty { return buffer.removeFirst() }
-                let claims = try await jobs.queue.claim(run: jobs.run, limit: jobs.batch)
+                let claims = try await jobs.queue.claim(run: jobs.run, among: jobs.among, limit: jobs.batch)
                 if !claims.isEmpty {
                     jobs.keeper.hold(claims)
                     var refused: [ClaimFence] = []

@@ -13,7 +13,7 @@ extension RunSession {
         guard let runID = jobs.first?.runID else { return }
         try await audited { try await shared.queue.enqueue(run: runID, jobs: jobs.map(\.id)) }
         let byID = Dictionary(jobs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        try await work(on: runID, until: .drained, shared, attempt: attempt, events: events) { claim in
+        try await work(on: runID, among: jobs.map(\.id), until: .drained, shared, attempt: attempt, events: events) { claim in
             byID[claim.jobID]?.claimed(claim)
         }
     }
@@ -23,20 +23,30 @@ extension RunSession {
     func join(_ runID: RunID, _ body: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output,
               item: @escaping @Sendable (JobClaim) async -> Item?) async throws {
         guard let shared else { return }
-        try await work(on: runID, until: .nothingPending, shared, attempt: classified(body),
+        try await work(on: runID, among: nil, until: .nothingPending, shared, attempt: classified(body),
                        events: recording(FailureTally()), item: item)
     }
 
-    private func work(on runID: RunID, until: ClaimedJobs<Handler.Payload>.Until, _ shared: SharedQueue,
+    private func work(on runID: RunID, among: [JobID]?, until: ClaimedJobs<Handler.Payload>.Until, _ shared: SharedQueue,
                       attempt: @escaping @Sendable (Item, AttemptInfo) async throws -> Handler.Output,
                       events: @escaping @Sendable (RunnerEvent<Item, Handler.Output>) async -> Void,
                       item: @escaping @Sendable (JobClaim) async -> Item?) async throws {
-        let claimed = shared.claims(of: runID, until: until, options: options, context: context, item: item)
+        let claimed = shared.claims(of: runID, among: among, until: until, context: context, item: item)
         let keeper = shared.keeper
         try await SharedQueue.runner(options, context).run(jobs: claimed, state: SharedQueue.retryState, attempt: { job, info in
             guard let fence = job.claim?.fence else { return try await attempt(job, info) }
             return try await keeper.guarding(fence) { try await attempt(job, info) }
         }, events: events)
+    }
+
+    /// How `job` failed, as recorded by whichever runner ran it (nil: it did not fail).
+    func recordedFailure(of job: Item) async throws(WorkflowError) -> JobFailure? {
+        let log = recorder.log
+        if let error = await log.flush() { throw .audit(error) }
+        guard let row = try await audited({ try await log.jobs(run: job.runID) }).first(where: { $0.id == job.id }),
+              row.status == .failed else { return nil }
+        return JobFailure(failureClass: FailureClass(rawValue: row.errorClass ?? "internal"),
+                          message: row.errorMessage ?? "failed")
     }
 
     /// Whether every one of `jobs` ended succeeded or skipped, as recorded by whichever runner ran it.

@@ -22,18 +22,31 @@ struct SharedQueue: Sendable {
         return SharedQueue(keeper: keeper, batch: max(1, options.concurrency / 2))
     }
 
-    /// Stops the heartbeats; claims never started go back to the queue, and the runner's record goes.
+    /// Stops the heartbeats; claims never started go back to the queue, and the runner's record says it left. Done
+    /// in a task of its own, so an interrupted runner still leaves properly.
     func leave() async {
-        keeper.stop()
-        try? await queue.release(keeper.unstarted)
-        await queue.unregister()
+        let (keeper, queue) = (self.keeper, self.queue)
+        await Task {
+            keeper.stop()
+            try? await queue.release(keeper.unstarted)
+            await queue.unregister()
+        }.value
     }
 
     /// The jobs of `run` this process claims, as the runner pulls them.
-    func claims<Payload: Sendable>(of run: RunID, until: ClaimedJobs<Payload>.Until, options: RunOptions,
+    func claims<Payload: Sendable>(of run: RunID, among: [JobID]?, until: ClaimedJobs<Payload>.Until,
                                    context: WorkflowContext,
                                    item: @escaping @Sendable (JobClaim) async -> WorkItem<Payload>?) -> ClaimedJobs<Payload> {
-        ClaimedJobs(run: run, until: until, keeper: keeper, batch: batch, time: context.time, item: item)
+        ClaimedJobs(run: run, among: among, until: until, keeper: keeper, batch: batch, time: context.time, item: item)
+    }
+
+    /// Before a run that died is resumed: expired leases come back with their lost attempts recorded, and what is
+    /// left of the run in the queue is closed (its jobs are queued again, phase by phase, by the resuming process).
+    static func takeBack(_ run: RunID, _ log: any RunLog, options: RunOptions, context: WorkflowContext)
+        async throws(WorkflowError) {
+        guard let queue = log.jobQueue(lease: options.lease) else { return }
+        _ = try await audited { try await queue.rescueExpired(maxLeasesLost: options.maxLeasesLost, at: context.time.wallClock) }
+        try await audited { try await queue.closeClaims(run: run) }
     }
 
     /// The runner for claimed jobs: one attempt per claim, a retry scheduled in the queue.

@@ -1,13 +1,21 @@
 import AuditStore
 import Synchronization
 
-/// Group commit for ``PostgresAuditStore/finishJobDeferred(_:)``: finishes queue up while one transaction is being
-/// written, and the next transaction takes all of them. ``wait()`` returns once the queue is empty and nothing is
-/// being written, with the first error a deferred write met since the last wait.
+/// Group commit for ``PostgresAuditStore/finishJobDeferred(_:)``: finishes queue up for at most ``linger`` or until
+/// ``batch`` of them wait (as on the SQLite store), and one transaction takes all of them; a write or a flush that
+/// waits for them cuts the linger short. ``wait()`` returns once the queue is empty and nothing is being written,
+/// with the first error a deferred write met since the last wait.
 final class DeferredFinishes: Sendable {
+    static let linger: Duration = .milliseconds(100)
+    static let batch = 32
+
     private struct State {
         var queue: [JobFinish] = []
         var draining = false
+        /// When the oldest queued finish came.
+        var oldest: ContinuousClock.Instant?
+        /// Someone waits for the queue: no more lingering.
+        var urgent = false
         var firstError: AuditStoreError?
         var waiters: [CheckedContinuation<AuditStoreError?, Never>] = []
     }
@@ -17,6 +25,7 @@ final class DeferredFinishes: Sendable {
     /// Queues `finish`; starts a drain with `write` unless one is running.
     func add(_ finish: JobFinish, write: @escaping @Sendable ([JobFinish]) async -> AuditStoreError?) {
         let start = state.withLock { state -> Bool in
+            if state.queue.isEmpty { state.oldest = .now }
             state.queue.append(finish)
             guard !state.draining else { return false }
             state.draining = true
@@ -28,8 +37,9 @@ final class DeferredFinishes: Sendable {
 
     private func drain(_ write: @Sendable ([JobFinish]) async -> AuditStoreError?) async {
         while true {
+            await lingerForMore()
             let batch = state.withLock { state -> [JobFinish] in
-                defer { state.queue = [] }
+                defer { state.queue = []; state.oldest = nil }
                 return state.queue
             }
             if batch.isEmpty {
@@ -37,6 +47,7 @@ final class DeferredFinishes: Sendable {
                 let done = state.withLock { state -> (waiters: [CheckedContinuation<AuditStoreError?, Never>], error: AuditStoreError?)? in
                     guard state.queue.isEmpty else { return nil }
                     state.draining = false
+                    state.urgent = false
                     defer { state.waiters = []; state.firstError = nil }
                     return (state.waiters, state.firstError)
                 }
@@ -47,6 +58,18 @@ final class DeferredFinishes: Sendable {
             if let error = await write(batch) {
                 state.withLock { state in if state.firstError == nil { state.firstError = error } }
             }
+        }
+    }
+
+    /// Waits until the oldest queued finish has lingered long enough, a batch is full, or someone waits.
+    private func lingerForMore() async {
+        while true {
+            let ready = state.withLock { state in
+                state.urgent || state.queue.count >= Self.batch
+                    || state.oldest.map { ContinuousClock.now - $0 >= Self.linger } ?? true
+            }
+            if ready { return }
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 
@@ -67,6 +90,7 @@ final class DeferredFinishes: Sendable {
                     defer { state.firstError = nil }
                     return .some(state.firstError)
                 }
+                state.urgent = true
                 state.waiters.append(continuation)
                 return .none
             }

@@ -102,7 +102,7 @@ extension PostgresAuditStore {
     }
 
     public func finishJob(_ finish: JobFinish) async throws(AuditStoreError) {
-        try await write { connection, ledger in try await self.fencedFinish(finish, connection, ledger) }
+        try await write { connection, ledger in try await self.fencedFinishes([finish], connection, ledger) }
     }
 
     public func finishJobDeferred(_ finish: JobFinish) {
@@ -110,10 +110,7 @@ extension PostgresAuditStore {
         deferred.add(finish) { [self] batch in
             do throws(AuditStoreError) {
                 try await write(afterDeferred: false) { connection, ledger in
-                    // Claim rows are locked in job order, as every multi-row claim statement locks them.
-                    for finish in batch.sorted(by: { $0.jobID < $1.jobID }) {
-                        try await self.fencedFinish(finish, connection, ledger)
-                    }
+                    try await self.fencedFinishes(batch, connection, ledger)
                 }
                 return nil
             } catch {
@@ -126,45 +123,19 @@ extension PostgresAuditStore {
         await deferred.wait()
     }
 
-    /// ``finish(_:_:)`` of a job, closing its claim first when it has one; nothing is written when the runner no
-    /// longer holds the lease (another runner was given the job).
-    func fencedFinish(_ finish: JobFinish, _ connection: PostgresConnection, _ ledger: PostgresLedger) async throws {
-        if let fence = finish.fence {
-            guard try await holds(fence, .done, connection) else { return }
+    /// The finishes of jobs (one statement per table, ``FinishBatch``), after closing the claims they are fenced on:
+    /// nothing is written of a job whose lease this runner no longer holds (another runner was given the job).
+    func fencedFinishes(_ finishes: [JobFinish], _ connection: PostgresConnection, _ ledger: PostgresLedger) async throws {
+        let fences = finishes.compactMap(\.fence)
+        var held: Set<JobID> = []
+        if !fences.isEmpty {
+            queueTime.begin()
+            defer { queueTime.end() }
+            held = try await FinishBatch.closeClaims(fences, connection, ledger)
+            let lost = fences.filter { !held.contains($0.jobID) }
+            if !lost.isEmpty { refused.withLock { $0 += lost } }
         }
-        try await Self.finish(finish, ledger)
-    }
-
-    /// A job's last attempt (if not recorded yet), its item results and manifests, and its end.
-    static func finish(_ finish: JobFinish, _ ledger: PostgresLedger) async throws {
-        if let lastAttempt = finish.lastAttempt { try await insertAttempt(lastAttempt, ledger, updatingJob: false) }
-        for item in finish.items {
-            try await ledger.write(.itemResults, runID: finish.runID, SQLStatement("""
-                INSERT INTO item_results (job_id, item, action, digest_before, digest_after, size, detail, recorded_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \(ledger.returning(.itemResults))
-                """, [.int(finish.jobID), .text(item.item), .text(item.action), .text(item.digestBefore),
-                      .text(item.digestAfter), .int(item.size), .text(item.detail), .text(Timestamp.string(item.at))]))
-        }
-        for manifest in finish.manifests {
-            try await ledger.write(.jobManifests, runID: finish.runID, SQLStatement("""
-                INSERT INTO job_manifests (job_id, digest, media_type, platform, tags, size, recorded_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) \(ledger.returning(.jobManifests))
-                """, [.int(finish.jobID), .text(manifest.digest), .text(manifest.mediaType), .text(manifest.platform),
-                      .text(JSONList.encode(manifest.tags)), .int(manifest.size), .text(Timestamp.string(manifest.at))]))
-        }
-        let completion = finish.completion
-        let attempts = finish.lastAttempt.map { Int64($0.number) } ?? 0
-        let started = finish.lastAttempt.map { Timestamp.string($0.startedAt) }
-        try await ledger.write(.jobs, SQLStatement("""
-            UPDATE jobs SET status = $1, digest = $2, error_class = $3, error_message = $4, finished_at = $5,
-                attempts = greatest(attempts, $6), started_at = coalesce(started_at, $7::text),
-                duration_ms = CASE WHEN coalesce(started_at, $7::text) IS NULL THEN NULL
-                    ELSE round(extract(epoch FROM ($5::text::timestamptz
-                        - coalesce(started_at, $7::text)::timestamptz)) * 1000)::bigint END
-            WHERE id = $8 \(ledger.returning(.jobs))
-            """, [.text(completion.status.rawValue), .text(completion.digest), .text(completion.errorClass),
-                  .text(completion.errorMessage), .text(Timestamp.string(completion.finishedAt)), .int(attempts),
-                  .text(started), .int(finish.jobID)]))
+        try await FinishBatch.write(finishes.filter { finish in finish.fence.map { held.contains($0.jobID) } ?? true }, ledger)
     }
 
     /// Adds `milliseconds` of a runner's audit writes to the run's record.

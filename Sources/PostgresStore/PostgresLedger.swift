@@ -29,9 +29,11 @@ final class PostgresLedger: @unchecked Sendable {
         self.now = now
     }
 
-    /// The columns a writing statement returns for `table`, in the current encoding's order.
-    func returning(_ table: AuditedTable) -> String {
-        "RETURNING " + encodings.current.columns(of: table).map(quoted).joined(separator: ", ")
+    /// The columns a writing statement returns for `table`, in the current encoding's order (qualified with `of`
+    /// when the statement has other columns of the same names).
+    func returning(_ table: AuditedTable, of qualifier: String? = nil) -> String {
+        "RETURNING " + encodings.current.columns(of: table).map { (qualifier.map { $0 + "." } ?? "") + quoted($0) }
+            .joined(separator: ", ")
     }
 
     /// Runs `statement` (an INSERT or UPDATE ending in ``returning(_:)``) and queues every row it returns for the
@@ -41,6 +43,19 @@ final class PostgresLedger: @unchecked Sendable {
         let names = encodings.current.columns(of: table)
         let rows = try await connection.rows(statement, logger: logger).map { $0.auditedRow(table, names: names) }
         for row in rows.sorted(by: { $0.id < $1.id }) { pending.append((row, runID ?? Self.ownRunID(row))) }
+        return rows
+    }
+
+    /// ``write(_:runID:_:)`` for rows of several jobs: each row's run is its job's, from `runs`.
+    @discardableResult
+    func write(_ table: AuditedTable, runs: [Int64: Int64], _ statement: SQLStatement) async throws -> [AuditedRow] {
+        let names = encodings.current.columns(of: table)
+        let rows = try await connection.rows(statement, logger: logger).map { $0.auditedRow(table, names: names) }
+        for row in rows.sorted(by: { $0.id < $1.id }) {
+            var run: Int64 = 0
+            if case .integer(let job) = row["job_id"] { run = runs[job] ?? 0 }
+            pending.append((row, run))
+        }
         return rows
     }
 

@@ -129,10 +129,17 @@ extension String {
     }
 }
 
+// SETUPS (environment): the setups to run, default all four.
+let setups = (ProcessInfo.processInfo.environment["SETUPS"] ?? "sqlite split postgres-1 postgres-3").split(separator: " ")
 let server = try await PostgresFixture.start()
 print("setup runners wall_s jobs_per_s queue_ms_per_job ledger_appends_per_s audit_share_pct")
-try await local(parts: 1)
-try await local(parts: 3)
-try await shared(runners: 1, server: server)
-try await shared(runners: 3, server: server)
+for setup in setups {
+    switch setup {
+    case "sqlite": try await local(parts: 1)
+    case "split": try await local(parts: 3)
+    case "postgres-1": try await shared(runners: 1, server: server)
+    case "postgres-3": try await shared(runners: 3, server: server)
+    default: fail("unknown setup \(setup)")
+    }
+}
 await server.stop()

@@ -64,14 +64,17 @@ public struct QueueStatus: Sendable, Equatable {
     public var pending: Int
     /// Held by a runner.
     public var running: Int
+    /// Held, but the lease expired: a rescue returns them.
+    public var expired: Int
     /// Finished, given up, or closed with the run.
     public var closed: Int
     /// How long until the earliest pending job may be claimed (zero: now; nil: nothing pending).
     public var nextDue: Duration?
 
-    public init(pending: Int, running: Int, closed: Int, nextDue: Duration?) {
+    public init(pending: Int, running: Int, expired: Int = 0, closed: Int, nextDue: Duration?) {
         self.pending = pending
         self.running = running
+        self.expired = expired
         self.closed = closed
         self.nextDue = nextDue
     }

@@ -2,97 +2,124 @@ import AuditStore
 import Foundation
 import PostgresNIO
 
-/// Several jobs' finishes in one transaction with one statement per table (arrays bound as parameters, as
-/// `insertJobs` does): the claims they are fenced on, their last attempts, the attempts' blob actions, the item
-/// results, the manifests and the jobs' ends. A batch of thirty jobs is seven statements, not two hundred.
+/// Several jobs' finishes written by one statement (data-modifying CTEs, arrays bound as parameters): the claims
+/// they are fenced on are closed first (locked in job order, as every multi-row claim statement locks them), and
+/// only the jobs whose claim was held, or that have none, get their last attempt, its blob actions, their item
+/// results, manifests and end. Every row written comes back (as JSON) to be chained. One round trip whatever the
+/// batch, where a statement per table and job took dozens.
 enum FinishBatch {
-    /// Closes the claims of `fences` still held (locked in job order, as every multi-row claim statement locks them);
-    /// returns the jobs whose claim was held.
-    static func closeClaims(_ fences: [ClaimFence], _ connection: PostgresConnection, _ ledger: PostgresLedger)
+    /// Writes `finishes`; returns the jobs written (a fenced job whose lease is gone is left out).
+    static func write(_ finishes: [JobFinish], _ connection: PostgresConnection, _ ledger: PostgresLedger)
         async throws -> Set<JobID> {
-        guard !fences.isEmpty else { return [] }
-        return Set(try await connection.rows("""
+        guard !finishes.isEmpty else { return [] }
+        let fences = finishes.compactMap(\.fence)
+        let attempts = finishes.compactMap(\.lastAttempt)
+        let blobs = attempts.flatMap { attempt in attempt.blobs.map { (attempt.jobID, $0) } }
+        let items = finishes.flatMap { finish in finish.items.map { (finish.jobID, $0) } }
+        let manifests = finishes.flatMap { finish in finish.manifests.map { (finish.jobID, $0) } }
+        var statement = SQLStatement()
+        func bind(_ values: [PGValue]) -> [String] { values.map { statement.bind($0) } }
+        let f = bind([.ints(fences.map(\.jobID)), .ints(fences.map { Int64($0.claim) }), .texts(fences.map(\.runner)),
+                      .ints(finishes.filter { $0.fence == nil }.map(\.jobID))])
+        let a = bind(attemptValues(attempts)), b = bind(blobValues(blobs)), i = bind(itemValues(items))
+        let m = bind(manifestValues(manifests)), e = bind(endValues(finishes))
+        let returning = { (table: AuditedTable) in ledger.returning(table).dropFirst("RETURNING ".count) }
+        statement.sql = """
             WITH held AS MATERIALIZED (
                 SELECT c.job_id FROM job_claims c
-                JOIN unnest($1::bigint[], $2::bigint[], $3::text[]) AS f(job_id, attempt, runner)
+                JOIN unnest(\(f[0])::bigint[], \(f[1])::bigint[], \(f[2])::text[]) AS f(job_id, attempt, runner)
                   ON c.job_id = f.job_id AND c.attempt = f.attempt AND c.claimed_by = f.runner
                 WHERE c.status = 'running' ORDER BY c.job_id FOR UPDATE OF c
-            )
-            UPDATE job_claims c SET status = 'done', claimed_until = NULL FROM held WHERE c.job_id = held.job_id
-            RETURNING c.job_id
-            """, [.ints(fences.map(\.jobID)), .ints(fences.map { Int64($0.claim) }), .texts(fences.map(\.runner))],
-            logger: ledger.logger).map { $0.int(0) })
-    }
-
-    /// Writes `finishes` (already fenced), each table's rows in one statement, every row chained.
-    static func write(_ finishes: [JobFinish], _ ledger: PostgresLedger) async throws {
-        guard !finishes.isEmpty else { return }
-        let runs = Dictionary(finishes.map { ($0.jobID, $0.runID) }, uniquingKeysWith: { first, _ in first })
-        let attempts = finishes.compactMap(\.lastAttempt)
-        var attemptIDs: [JobID: Int64] = [:]
-        if !attempts.isEmpty {
-            for row in try await ledger.write(.attempts, runs: runs, SQLStatement("""
+            ), closed AS (
+                UPDATE job_claims c SET status = 'done', claimed_until = NULL FROM held WHERE c.job_id = held.job_id
+                RETURNING c.job_id
+            ), go AS (
+                SELECT job_id FROM closed UNION ALL SELECT unnest(\(f[3])::bigint[])
+            ), w_att AS (
                 INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
                                       error_class, message, requests, bytes_sent, wait_ms, wait_reason)
                 SELECT u.job_id, u.number, u.started_at, u.duration_ms, u.outcome, nullif(u.http_status, \(none)),
                        nullif(u.error_code, chr(1)), nullif(u.error_class, chr(1)), nullif(u.message, chr(1)),
                        u.requests, u.bytes_sent, nullif(u.wait_ms, \(none)), nullif(u.wait_reason, chr(1))
-                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[],
-                            $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[])
+                FROM unnest(\(a[0])::bigint[], \(a[1])::bigint[], \(a[2])::text[], \(a[3])::bigint[], \(a[4])::text[],
+                            \(a[5])::bigint[], \(a[6])::text[], \(a[7])::text[], \(a[8])::text[], \(a[9])::bigint[],
+                            \(a[10])::bigint[], \(a[11])::bigint[], \(a[12])::text[], \(a[13])::bigint[])
                      AS u(job_id, number, started_at, duration_ms, outcome, http_status, error_code, error_class, message,
                           requests, bytes_sent, wait_ms, wait_reason, ord)
-                ORDER BY u.ord \(ledger.returning(.attempts))
-                """, attemptValues(attempts))) {
-                if case .integer(let job) = row["job_id"] { attemptIDs[job] = row.id }
-            }
-        }
-        let blobs = attempts.flatMap { attempt in attempt.blobs.map { (attempt.jobID, $0) } }
-            .filter { attemptIDs[$0.0] != nil }
-        if !blobs.isEmpty {
-            try await ledger.write(.blobActions, runs: runs, SQLStatement("""
+                WHERE u.job_id IN (SELECT job_id FROM go) ORDER BY u.ord RETURNING \(returning(.attempts))
+            ), w_blob AS (
                 INSERT INTO blob_actions (attempt_id, job_id, digest, size, media_type, action, bytes_sent, duration_ms,
                                           recorded_at)
-                SELECT u.attempt_id, u.job_id, u.digest, u.size, u.media_type, u.action, u.bytes_sent, u.duration_ms,
-                       u.recorded_at
-                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[],
-                            $8::bigint[], $9::text[], $10::bigint[])
-                     AS u(attempt_id, job_id, digest, size, media_type, action, bytes_sent, duration_ms, recorded_at, ord)
-                ORDER BY u.ord \(ledger.returning(.blobActions))
-                """, blobValues(blobs, attemptIDs)))
-        }
-        let items = finishes.flatMap { finish in finish.items.map { (finish.jobID, $0) } }
-        if !items.isEmpty {
-            try await ledger.write(.itemResults, runs: runs, SQLStatement("""
+                SELECT w_att.id, u.job_id, u.digest, u.size, u.media_type, u.action, u.bytes_sent, u.duration_ms, u.recorded_at
+                FROM unnest(\(b[0])::bigint[], \(b[1])::text[], \(b[2])::bigint[], \(b[3])::text[], \(b[4])::text[],
+                            \(b[5])::bigint[], \(b[6])::bigint[], \(b[7])::text[], \(b[8])::bigint[])
+                     AS u(job_id, digest, size, media_type, action, bytes_sent, duration_ms, recorded_at, ord)
+                JOIN w_att ON w_att.job_id = u.job_id ORDER BY u.ord RETURNING \(returning(.blobActions))
+            ), w_item AS (
                 INSERT INTO item_results (job_id, item, action, digest_before, digest_after, size, detail, recorded_at)
                 SELECT u.job_id, u.item, u.action, nullif(u.digest_before, chr(1)), nullif(u.digest_after, chr(1)),
                        nullif(u.size, \(none)), nullif(u.detail, chr(1)), u.recorded_at
-                FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-                            $8::text[], $9::bigint[])
+                FROM unnest(\(i[0])::bigint[], \(i[1])::text[], \(i[2])::text[], \(i[3])::text[], \(i[4])::text[],
+                            \(i[5])::bigint[], \(i[6])::text[], \(i[7])::text[], \(i[8])::bigint[])
                      AS u(job_id, item, action, digest_before, digest_after, size, detail, recorded_at, ord)
-                ORDER BY u.ord \(ledger.returning(.itemResults))
-                """, itemValues(items)))
-        }
-        let manifests = finishes.flatMap { finish in finish.manifests.map { (finish.jobID, $0) } }
-        if !manifests.isEmpty {
-            try await ledger.write(.jobManifests, runs: runs, SQLStatement("""
+                WHERE u.job_id IN (SELECT job_id FROM go) ORDER BY u.ord RETURNING \(returning(.itemResults))
+            ), w_man AS (
                 INSERT INTO job_manifests (job_id, digest, media_type, platform, tags, size, recorded_at)
                 SELECT u.job_id, u.digest, u.media_type, nullif(u.platform, chr(1)), u.tags, u.size, u.recorded_at
-                FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-                            $8::bigint[]) AS u(job_id, digest, media_type, platform, tags, size, recorded_at, ord)
-                ORDER BY u.ord \(ledger.returning(.jobManifests))
-                """, manifestValues(manifests)))
+                FROM unnest(\(m[0])::bigint[], \(m[1])::text[], \(m[2])::text[], \(m[3])::text[], \(m[4])::text[],
+                            \(m[5])::bigint[], \(m[6])::text[], \(m[7])::bigint[])
+                     AS u(job_id, digest, media_type, platform, tags, size, recorded_at, ord)
+                WHERE u.job_id IN (SELECT job_id FROM go) ORDER BY u.ord RETURNING \(returning(.jobManifests))
+            ), w_end AS (
+                UPDATE jobs SET status = u.status, digest = nullif(u.digest, chr(1)),
+                    error_class = nullif(u.error_class, chr(1)), error_message = nullif(u.error_message, chr(1)),
+                    finished_at = u.finished_at, attempts = greatest(jobs.attempts, u.attempts),
+                    started_at = coalesce(jobs.started_at, nullif(u.started, chr(1))),
+                    duration_ms = CASE WHEN coalesce(jobs.started_at, nullif(u.started, chr(1))) IS NULL THEN NULL
+                        ELSE round(extract(epoch FROM (u.finished_at::timestamptz
+                            - coalesce(jobs.started_at, nullif(u.started, chr(1)))::timestamptz)) * 1000)::bigint END
+                FROM unnest(\(e[0])::bigint[], \(e[1])::text[], \(e[2])::text[], \(e[3])::text[], \(e[4])::text[],
+                            \(e[5])::text[], \(e[6])::bigint[], \(e[7])::text[])
+                     AS u(job_id, status, digest, error_class, error_message, finished_at, attempts, started)
+                WHERE jobs.id = u.job_id AND u.job_id IN (SELECT job_id FROM go) \(ledger.returning(.jobs, of: "jobs"))
+            )
+            SELECT 0, job_id, NULL FROM go
+            UNION ALL SELECT 1, id, row_to_json(w_att)::text FROM w_att
+            UNION ALL SELECT 2, id, row_to_json(w_blob)::text FROM w_blob
+            UNION ALL SELECT 3, id, row_to_json(w_item)::text FROM w_item
+            UNION ALL SELECT 4, id, row_to_json(w_man)::text FROM w_man
+            UNION ALL SELECT 5, id, row_to_json(w_end)::text FROM w_end
+            """
+        let tables: [AuditedTable] = [.attempts, .blobActions, .itemResults, .jobManifests, .jobs]
+        var written: Set<JobID> = []
+        var rows: [Int: [AuditedRow]] = [:]
+        for row in try await connection.rows(statement, logger: ledger.logger) {
+            let kind = Int(row.int(0))
+            guard kind > 0 else { written.insert(row.int(1)); continue }
+            rows[kind, default: []].append(try decode(row.text(2), as: tables[kind - 1], ledger))
         }
-        try await ledger.write(.jobs, SQLStatement("""
-            UPDATE jobs SET status = u.status, digest = nullif(u.digest, chr(1)), error_class = nullif(u.error_class, chr(1)),
-                error_message = nullif(u.error_message, chr(1)), finished_at = u.finished_at,
-                attempts = greatest(jobs.attempts, u.attempts), started_at = coalesce(jobs.started_at, nullif(u.started, chr(1))),
-                duration_ms = CASE WHEN coalesce(jobs.started_at, nullif(u.started, chr(1))) IS NULL THEN NULL
-                    ELSE round(extract(epoch FROM (u.finished_at::timestamptz
-                        - coalesce(jobs.started_at, nullif(u.started, chr(1)))::timestamptz)) * 1000)::bigint END
-            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
-                 AS u(job_id, status, digest, error_class, error_message, finished_at, attempts, started)
-            WHERE jobs.id = u.job_id \(ledger.returning(.jobs, of: "jobs"))
-            """, endValues(finishes)))
+        let runs = Dictionary(finishes.map { ($0.jobID, $0.runID) }, uniquingKeysWith: { first, _ in first })
+        for (index, table) in tables.enumerated() {
+            ledger.queue((rows[index + 1] ?? []).sorted { $0.id < $1.id }, runs: table == .jobs ? nil : runs)
+        }
+        return written
+    }
+
+    /// A row returned as `row_to_json`: the current encoding's columns, integers and texts (the finish tables hold no
+    /// other types) as PostgreSQL wrote them.
+    static func decode(_ json: String, as table: AuditedTable, _ ledger: PostgresLedger) throws -> AuditedRow {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw AuditStoreError(.engine(code: "json"), path: "", message: "a written \(table.rawValue) row came back unreadable")
+        }
+        var values: [String: LedgerValue] = [:]
+        for name in ledger.encodings.current.columns(of: table) {
+            switch object[name] {
+            case let text as String: values[name] = .text(text)
+            case let number as NSNumber: values[name] = .integer(number.int64Value)
+            default: values[name] = .null
+            }
+        }
+        return AuditedRow(table: table, values: values)
     }
 
     // The parameters of each statement, one array per column, in the order of the statement's unnest.
@@ -114,8 +141,8 @@ enum FinishBatch {
         return values
     }
 
-    static func blobValues(_ blobs: [(JobID, BlobActionRecord)], _ attemptIDs: [JobID: Int64]) -> [PGValue] {
-        var values: [PGValue] = [.ints(blobs.map { attemptIDs[$0.0] ?? 0 }), .ints(blobs.map(\.0))]
+    static func blobValues(_ blobs: [(JobID, BlobActionRecord)]) -> [PGValue] {
+        var values: [PGValue] = [.ints(blobs.map(\.0))]
         values.append(.texts(blobs.map(\.1.digest)))
         values.append(.ints(blobs.map { $0.1.size }))
         values.append(.texts(blobs.map(\.1.mediaType)))

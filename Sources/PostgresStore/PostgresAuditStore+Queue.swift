@@ -88,7 +88,7 @@ extension PostgresAuditStore {
                                                    errorMessage: "lost its lease \(lost) times (the runners holding it "
                                                        + "stopped answering); stevedore retry \(runID) runs it again",
                                                    finishedAt: at)
-                    try await FinishBatch.write([JobFinish(runID: runID, jobID: jobID, completion: completion)], ledger)
+                    _ = try await FinishBatch.write([JobFinish(runID: runID, jobID: jobID, completion: completion)], connection, ledger)
                     result.abandoned.append(jobID)
                 } else {
                     result.requeued.append(jobID)

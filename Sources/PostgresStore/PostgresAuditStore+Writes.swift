@@ -123,19 +123,12 @@ extension PostgresAuditStore {
         await deferred.wait()
     }
 
-    /// The finishes of jobs (one statement per table, ``FinishBatch``), after closing the claims they are fenced on:
-    /// nothing is written of a job whose lease this runner no longer holds (another runner was given the job).
+    /// The finishes of jobs in one statement (``FinishBatch``): nothing is written of a job whose lease this runner no
+    /// longer holds (another runner was given the job); such fences are remembered.
     func fencedFinishes(_ finishes: [JobFinish], _ connection: PostgresConnection, _ ledger: PostgresLedger) async throws {
-        let fences = finishes.compactMap(\.fence)
-        var held: Set<JobID> = []
-        if !fences.isEmpty {
-            queueTime.begin()
-            defer { queueTime.end() }
-            held = try await FinishBatch.closeClaims(fences, connection, ledger)
-            let lost = fences.filter { !held.contains($0.jobID) }
-            if !lost.isEmpty { refused.withLock { $0 += lost } }
-        }
-        try await FinishBatch.write(finishes.filter { finish in finish.fence.map { held.contains($0.jobID) } ?? true }, ledger)
+        let written = try await FinishBatch.write(finishes, connection, ledger)
+        let lost = finishes.compactMap(\.fence).filter { !written.contains($0.jobID) }
+        if !lost.isEmpty { refused.withLock { $0 += lost } }
     }
 
     /// Adds `milliseconds` of a runner's audit writes to the run's record.

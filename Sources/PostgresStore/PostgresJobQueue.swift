@@ -134,14 +134,15 @@ public struct PostgresJobQueue: JobQueue {
         defer { store.queueTime.end() }
         let row = try await store.rows("""
             SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'running'),
+                   count(*) FILTER (WHERE status = 'running' AND claimed_until < now()),
                    count(*) FILTER (WHERE status NOT IN ('pending', 'running')),
                    extract(epoch FROM greatest(min(run_at) FILTER (WHERE status = 'pending') - now(), interval '0'))::float8
                        * (CASE WHEN count(*) FILTER (WHERE status = 'pending') > 0 THEN 1 END)
             FROM job_claims WHERE run_id = $1
             """, [.int(run)]).first
         guard let row else { return QueueStatus(pending: 0, running: 0, closed: 0, nextDue: nil) }
-        return QueueStatus(pending: Int(row.int(0)), running: Int(row.int(1)), closed: Int(row.int(2)),
-                           nextDue: row.double(3).map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
+        return QueueStatus(pending: Int(row.int(0)), running: Int(row.int(1)), expired: Int(row.int(2)),
+                           closed: Int(row.int(3)), nextDue: row.double(4).map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
     }
 
     public func openRuns() async throws(AuditStoreError) -> [RunID] {

@@ -46,17 +46,14 @@ final class PostgresLedger: @unchecked Sendable {
         return rows
     }
 
-    /// ``write(_:runID:_:)`` for rows of several jobs: each row's run is its job's, from `runs`.
-    @discardableResult
-    func write(_ table: AuditedTable, runs: [Int64: Int64], _ statement: SQLStatement) async throws -> [AuditedRow] {
-        let names = encodings.current.columns(of: table)
-        let rows = try await connection.rows(statement, logger: logger).map { $0.auditedRow(table, names: names) }
-        for row in rows.sorted(by: { $0.id < $1.id }) {
-            var run: Int64 = 0
-            if case .integer(let job) = row["job_id"] { run = runs[job] ?? 0 }
+    /// Queues rows a statement returned some other way (``FinishBatch``): each row's run is its job's, from `runs`,
+    /// or its own (`runs` nil: rows of `runs` and `jobs`).
+    func queue(_ rows: [AuditedRow], runs: [Int64: Int64]?) {
+        for row in rows {
+            var run = Self.ownRunID(row)
+            if let runs, case .integer(let job) = row["job_id"] { run = runs[job] ?? 0 }
             pending.append((row, run))
         }
-        return rows
     }
 
     /// Queues the current content of existing rows of `table` (`condition` over alias `t`).

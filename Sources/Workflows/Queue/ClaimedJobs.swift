@@ -58,8 +58,9 @@ struct ClaimedJobs<Payload: Sendable>: AsyncSequence, Sendable {
                 default:
                     break
                 }
-                // Nothing due now: a retry is scheduled, or other runners hold the rest. Expired leases come back here.
-                if await !jobs.keeper.rescue().isEmpty { continue }
+                // Nothing due now: a retry is scheduled, or other runners hold the rest. Expired leases come back here
+                // (and every lease/2 from the keeper).
+                if status.expired > 0, await !jobs.keeper.rescue().isEmpty { continue }
                 let wait = Swift.min(status.nextDue ?? jobs.poll, jobs.poll)
                 try await jobs.time.sleep(for: Swift.max(wait, .milliseconds(5)))
             }

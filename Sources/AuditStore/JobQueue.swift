@@ -98,6 +98,19 @@ public struct RescueResult: Sendable, Equatable {
     public var isEmpty: Bool { requeued.isEmpty && abandoned.isEmpty }
 }
 
+/// What a heartbeat found of the claims it was asked to renew.
+public struct Heartbeat: Sendable, Equatable {
+    /// No longer this runner's: another runner took the job over, or its run closed the claim.
+    public var lost: [ClaimFence]
+    /// Done: the job's finish was committed.
+    public var finished: [ClaimFence]
+
+    public init(lost: [ClaimFence] = [], finished: [ClaimFence] = []) {
+        self.lost = lost
+        self.finished = finished
+    }
+}
+
 /// How a runner process takes part in runs.
 public enum RunnerRole: String, Sendable {
     /// It started (or resumed) a run and closes it.
@@ -124,8 +137,9 @@ public protocol JobQueue: Sendable {
     /// Claims up to `limit` due jobs (of `run` only, or of any run still running; with `among`, only those jobs),
     /// oldest first.
     func claim(run: RunID?, among: [JobID]?, limit: Int) async throws(AuditStoreError) -> [JobClaim]
-    /// Renews the leases of `held` and this runner's heartbeat; returns the fences it no longer holds.
-    func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> [ClaimFence]
+    /// Renews the leases of `held` and this runner's heartbeat; says which it no longer holds: lost (taken over,
+    /// closed) or finished (its finish was committed).
+    func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> Heartbeat
     /// Gives claims back unstarted (an interrupted runner).
     func release(_ claims: [ClaimFence]) async throws(AuditStoreError)
     /// Returns expired leases to the queue with their lost attempt recorded, or gives the job up after

@@ -108,17 +108,11 @@ enum FinishBatch {
     /// A row returned as `row_to_json`: the current encoding's columns, integers and texts (the finish tables hold no
     /// other types) as PostgreSQL wrote them.
     static func decode(_ json: String, as table: AuditedTable, _ ledger: PostgresLedger) throws -> AuditedRow {
-        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+        guard let object = FlatJSON.object(json) else {
             throw AuditStoreError(.engine(code: "json"), path: "", message: "a written \(table.rawValue) row came back unreadable")
         }
         var values: [String: LedgerValue] = [:]
-        for name in ledger.encodings.current.columns(of: table) {
-            switch object[name] {
-            case let text as String: values[name] = .text(text)
-            case let number as NSNumber: values[name] = .integer(number.int64Value)
-            default: values[name] = .null
-            }
-        }
+        for name in ledger.encodings.current.columns(of: table) { values[name] = object[name] ?? .null }
         return AuditedRow(table: table, values: values)
     }
 

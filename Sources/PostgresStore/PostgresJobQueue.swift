@@ -89,13 +89,13 @@ public struct PostgresJobQueue: JobQueue {
         }.sorted { ($0.runID, $0.jobID) < ($1.runID, $1.jobID) }
     }
 
-    public func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> [ClaimFence] {
+    public func heartbeat(_ held: [ClaimFence]) async throws(AuditStoreError) -> Heartbeat {
         _ = try await store.rows("UPDATE runners SET seen_at = now(), claims = $2, queue_ms = $3 WHERE id = $1",
                                  [.text(runner), .int(Int64(store.claimsTaken)), .int(Int64(store.queueTime.milliseconds))])
-        guard !held.isEmpty else { return [] }
+        guard !held.isEmpty else { return Heartbeat() }
         // Rows another transaction is finishing are skipped, not waited for: their lease is not lost.
         let jobs = PGValue.ints(held.map(\.jobID)), claims = PGValue.ints(held.map { Int64($0.claim) })
-        let kept = Set(try await store.rows("""
+        let states = try await store.rows("""
             WITH mine AS MATERIALIZED (
                 SELECT c.job_id FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
                     ON c.job_id = h.job_id AND c.attempt = h.attempt
@@ -105,11 +105,12 @@ public struct PostgresJobQueue: JobQueue {
                 UPDATE job_claims c SET claimed_until = now() + make_interval(secs => $1) FROM mine
                 WHERE c.job_id = mine.job_id RETURNING c.job_id
             )
-            SELECT c.job_id FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
+            SELECT c.job_id, c.status FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
                 ON c.job_id = h.job_id AND c.attempt = h.attempt
-            WHERE c.claimed_by = $4 AND c.status = 'running'
-            """, [.double(leaseSeconds), jobs, claims, .text(runner)]).map { $0.int(0) })
-        return held.filter { !kept.contains($0.jobID) }
+            WHERE c.claimed_by = $4 AND c.status IN ('running', 'done')
+            """, [.double(leaseSeconds), jobs, claims, .text(runner)])
+        let mine = Dictionary(states.map { ($0.int(0), $0.text(1)) }, uniquingKeysWith: { first, _ in first })
+        return Heartbeat(lost: held.filter { mine[$0.jobID] == nil }, finished: held.filter { mine[$0.jobID] == "done" })
     }
 
     public func release(_ claims: [ClaimFence]) async throws(AuditStoreError) {

@@ -22,6 +22,14 @@ public struct PostgresRateBudget: Sendable {
     /// Books `count` slots for `host` at `rate` (nil: no pacing, only the pause in force). A backed-off rate grows
     /// back by a quarter every two seconds without a throttle.
     public func reserve(host: String, rate: Double?, count: Int) async throws(AuditStoreError) -> Booking {
+        guard let rate else {
+            // Pacing nobody: only the pause in force, read without locking or writing the row.
+            let pause = try await store.rows("""
+                SELECT extract(epoch FROM greatest(paused_until - now(), interval '0'))::float8 FROM rate_budgets
+                WHERE host = $1
+                """, [.text(host)]).first?.double(0)
+            return Booking(start: pause ?? 0, interval: 0, rate: nil)
+        }
         for _ in 0..<2 {
             let rows = try await store.rows("""
                 WITH cur AS (
@@ -53,7 +61,7 @@ public struct PostgresRateBudget: Sendable {
             _ = try await store.rows("INSERT INTO rate_budgets (host, rate, current_rate) VALUES ($1, $2, $2) "
                                      + "ON CONFLICT (host) DO NOTHING", [.text(host), .double(rate)])
         }
-        return Booking(start: 0, interval: rate.map { 1 / $0 } ?? 0, rate: rate)
+        return Booking(start: 0, interval: 1 / rate, rate: rate)
     }
 
     /// A throttle met by one runner: every runner pauses for `pause` seconds; the rate backs off by `factor` (once

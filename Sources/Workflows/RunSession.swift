@@ -81,7 +81,11 @@ struct RunSession<Handler: JobKindHandler>: Sendable {
             await recorder.handle(event)
             if case let .finished(job, outcome) = event {
                 if case let .failed(error, _, _) = outcome { failures.note(JobFailure.classify(error, now: time.wallClock)) }
-                if let fence = job.claim?.fence { keeper?.drop(fence) }
+                // A job back in the queue lets its lease go; an ended one keeps it until its finish is committed.
+                switch outcome {
+                case .rescheduled, .cancelled: if let fence = job.claim?.fence { keeper?.drop(fence) }
+                default: break
+                }
             }
         }
     }

@@ -93,11 +93,13 @@ struct JobQueueTests {
         #expect(taken[0].fence.claim == 2)
         #expect(taken[0].priorAttempts == 1)
         // The old holder's heartbeat reports the loss, and its finish is refused: the job is not recorded as its.
-        #expect(try await slow.heartbeat(held.map(\.fence)) == held.map(\.fence))
+        #expect(try await slow.heartbeat(held.map(\.fence)) == Heartbeat(lost: held.map(\.fence)))
         try await store.finishJob(succeeded(held[0]))
         #expect(store.refusedFences == [held[0].fence])
         #expect(try await store.jobs(run: run).first?.status == .running)
         try await store.finishJob(succeeded(taken[0], at: 3))
+        // A heartbeat tells a committed finish from a lost lease.
+        #expect(try await fast.heartbeat(taken.map(\.fence)) == Heartbeat(finished: [taken[0].fence]))
         try await store.finishJob(succeeded(taken[1], at: 3))
         #expect(try await store.jobs(run: run).map(\.status) == [.succeeded, .succeeded])
         #expect(try await fast.counts() == ["done": 2])
@@ -113,7 +115,7 @@ struct JobQueueTests {
         let held = try await runner.claim(run: run, limit: 1)
         for _ in 0..<5 {
             try await Task.sleep(for: .milliseconds(150))
-            #expect(try await runner.heartbeat(held.map(\.fence)).isEmpty)
+            #expect(try await runner.heartbeat(held.map(\.fence)) == Heartbeat())
             #expect(try await runner.rescueExpired(maxLeasesLost: 2, at: Workload.at(1)).isEmpty)
         }
         // Without heartbeats the lease expires; the second loss gives the job up, recorded as failed.

@@ -12,6 +12,7 @@ import TestSupport
 //
 //   BenchScaleOut STEVEDORE WORKDIR N CONCURRENCY LATENCY_MS
 //   → one line per setup: setup runners wall_s jobs_per_s queue_ms_per_job ledger_appends_per_s audit_share_pct
+//     cpu_ms_per_job (every process on the machine: registry, proxy, PostgreSQL, stevedore; from /proc/stat)
 
 let arguments = CommandLine.arguments
 guard arguments.count == 6, let n = Int(arguments[3]), let concurrency = Int(arguments[4]),
@@ -55,11 +56,22 @@ func provision(_ file: String, _ address: String, db: String) throws -> ChildPro
                            environment: ChildProcess.inheritedEnvironment(), stdin: nil)
 }
 
-func report(_ setup: String, runners: Int, wall: Duration, queueMsPerJob: Double?, ledger: Int, auditMs: Int) {
+func report(_ setup: String, runners: Int, wall: Duration, queueMsPerJob: Double?, ledger: Int, auditMs: Int,
+            cpu: Double) {
     let wallSeconds = seconds(wall)
     let share = 100 * Double(auditMs) / 1000 / (wallSeconds * Double(runners))
-    print(String(format: "%@ %d %.2f %.1f %@ %.0f %.2f", setup, runners, wallSeconds, Double(n) / wallSeconds,
-                 queueMsPerJob.map { String(format: "%.2f", $0) } ?? "-", Double(ledger) / wallSeconds, share))
+    print(String(format: "%@ %d %.2f %.1f %@ %.0f %.2f %.2f", setup, runners, wallSeconds, Double(n) / wallSeconds,
+                 queueMsPerJob.map { String(format: "%.2f", $0) } ?? "-", Double(ledger) / wallSeconds, share,
+                 cpu * 1000 / Double(n)))
+}
+
+/// CPU seconds the whole machine spent outside idle and iowait so far (/proc/stat, USER_HZ ticks).
+func machineCPU() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return 0 }
+    let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard ticks.count >= 5 else { return 0 }
+    return (ticks.reduce(0, +) - ticks[3] - ticks[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 func sqlite(_ db: String, _ sql: String) async throws -> String {
@@ -73,16 +85,17 @@ func local(parts: Int) async throws {
     let size = (n + parts - 1) / parts
     let files = try (0..<parts).map { try servicesFile("split-\(parts)-\($0)", ($0 * size)..<min(n, ($0 + 1) * size)) }
     let dbs = (0..<parts).map { "\(work)/local-\(parts)-\($0)-\(UUID().uuidString).db" }
-    let start = ContinuousClock.now
+    let start = ContinuousClock.now, cpu = machineCPU()
     let children = try zip(files, dbs).map { try provision($0, proxy.address, db: $1) }
     for child in children { try await checked(child, "provision") }
-    let wall = ContinuousClock.now - start
+    let wall = ContinuousClock.now - start, used = machineCPU() - cpu
     var ledger = 0, audit = 0
     for db in dbs {
         ledger += Int(try await sqlite(db, "SELECT count(*) FROM ledger")) ?? 0
         audit += Int(try await sqlite(db, "SELECT coalesce(sum(audit_write_ms), 0) FROM runs")) ?? 0
     }
-    report(parts == 1 ? "sqlite" : "split", runners: parts, wall: wall, queueMsPerJob: nil, ledger: ledger, auditMs: audit)
+    report(parts == 1 ? "sqlite" : "split", runners: parts, wall: wall, queueMsPerJob: nil, ledger: ledger, auditMs: audit,
+           cpu: used)
     await proxy.stop()
     await registry.stop()
 }
@@ -95,7 +108,7 @@ func shared(runners: Int, server: PostgresFixture) async throws {
     let upgrade = try await ChildProcess.run(executable: stevedore, arguments: ["audit", "upgrade", "--db", url],
                                              environment: [:])
     if upgrade.exitCode != 0 { fail("audit upgrade: \(upgrade.stderr)") }
-    let start = ContinuousClock.now
+    let start = ContinuousClock.now, cpu = machineCPU()
     let starter = try provision(file, proxy.address, db: url)
     var workers: [ChildProcess] = []
     if runners > 1 {
@@ -112,12 +125,14 @@ func shared(runners: Int, server: PostgresFixture) async throws {
     try await checked(starter, "provision")
     let wall = ContinuousClock.now - start
     for worker in workers { try await checked(worker, "worker") }
+    let used = machineCPU() - cpu
     let stats = try await server.psql("SELECT sum(claims) || ' ' || sum(queue_ms) FROM runners", database: url.databaseName)
         .split(separator: " ").compactMap { Double($0) }
     let ledger = Int(try await server.psql("SELECT count(*) FROM ledger", database: url.databaseName)) ?? 0
     let audit = Int(try await server.psql("SELECT audit_write_ms FROM runs", database: url.databaseName)) ?? 0
     let queueMs = stats.count == 2 && stats[0] > 0 ? stats[1] / stats[0] : nil
-    report("postgres-\(runners)", runners: runners, wall: wall, queueMsPerJob: queueMs, ledger: ledger, auditMs: audit)
+    report("postgres-\(runners)", runners: runners, wall: wall, queueMsPerJob: queueMs, ledger: ledger, auditMs: audit,
+           cpu: used)
     await proxy.stop()
     await registry.stop()
 }
@@ -132,7 +147,7 @@ extension String {
 // SETUPS (environment): the setups to run, default all four.
 let setups = (ProcessInfo.processInfo.environment["SETUPS"] ?? "sqlite split postgres-1 postgres-3").split(separator: " ")
 let server = try await PostgresFixture.start()
-print("setup runners wall_s jobs_per_s queue_ms_per_job ledger_appends_per_s audit_share_pct")
+print("setup runners wall_s jobs_per_s queue_ms_per_job ledger_appends_per_s audit_share_pct cpu_ms_per_job")
 for setup in setups {
     switch setup {
     case "sqlite": try await local(parts: 1)

@@ -55,7 +55,8 @@ final class LeaseKeeper: Sendable {
         state.withLock { state in for claim in claims { state.held[claim.fence] = .some(nil) } }
     }
 
-    /// The job is over (recorded, rescheduled or refused): its lease is no longer renewed.
+    /// The job is back in the queue (its attempt's record said so): its lease is no longer renewed. A job that ended is
+    /// kept until a heartbeat finds its deferred finish committed.
     func drop(_ fence: ClaimFence) {
         _ = state.withLock { $0.held.removeValue(forKey: fence) }
     }
@@ -79,10 +80,13 @@ final class LeaseKeeper: Sendable {
         return try await withTaskCancellationHandler { try await attempt.value } onCancel: { attempt.cancel() }
     }
 
-    /// Renews every held lease; cancels the attempts whose lease was lost.
+    /// Renews every held lease; forgets those whose finish was committed; cancels the attempts whose lease was lost.
     func heartbeat() async {
         let held = state.withLock { Array($0.held.keys) }
-        guard let lost = try? await queue.heartbeat(held), !lost.isEmpty else { return }
+        guard let beat = try? await queue.heartbeat(held) else { return }
+        for fence in beat.finished { drop(fence) }
+        let lost = beat.lost
+        guard !lost.isEmpty else { return }
         let cancels = state.withLock { state -> [@Sendable () -> Void] in
             lost.compactMap { fence in
                 state.lost.insert(fence)

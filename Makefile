@@ -10,7 +10,8 @@
 #                completions for bash, zsh and fish, and the man page, under PREFIX (default /usr/local; DESTDIR too)
 #   make man     regenerate docs/stevedore.1 from the command definitions (swift-argument-parser's generate-manual)
 #   make bench   bench/run.sh (placeholders, audit store, reports), bench/images.sh (real images),
-#                bench/mirror.sh (mirroring between registries) and the Maven benchmark
+#                bench/mirror.sh (mirroring between registries), the Maven benchmark and the scale-out one
+#                (bench/ScaleOutBench: 1 and 3 runners on PostgreSQL beside SQLite and a split by hand)
 #   make check-html  render the HTML run report of a faulty run in headless Chromium (.demo/run.png)
 #   make clean   swift package clean, remove .demo/ and .test-tmp/
 
@@ -185,6 +186,12 @@ bench: deps
 	echo "bench: maven publish of 200 versions (jar, sources, pom) vs mvn deploy:deploy-file per version"; \
 	echo "tool versions wall_s versions_per_s puts requests_per_file"; \
 	"$$bin/BenchMaven" "$$bin/stevedore" "$$work" 200 20
+	@set -euo pipefail; $(SWIFT) build -c release --product BenchScaleOut >/dev/null; \
+	bin=$$($(SWIFT) build -c release --show-bin-path); work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	echo "bench: scale-out: 2000 services, 50 ms added to every request; SQLite, split by hand, 1 and 3 runners on PostgreSQL"; \
+	"$$bin/BenchScaleOut" "$$bin/stevedore" "$$work" 2000 8 50; \
+	echo "bench: the same at --concurrency 4 per runner (two cores not saturated)"; \
+	SETUPS="postgres-1 postgres-3" "$$bin/BenchScaleOut" "$$bin/stevedore" "$$work" 2000 4 50 | tail -n +2
 
 clean:
 	@$(LOCAL_REGISTRY) stop $(DEMO_DIR)

@@ -15,17 +15,20 @@ public protocol SharedRateBudget: Sendable {
 
 /// Slots booked in a shared budget.
 public struct RateGrant: Sendable, Equatable {
-    /// When the first slot is, from now (zero: at once).
+    /// When the first slot is, from the moment the budget booked it (zero: at once).
     public var start: Duration
     /// The spacing of the slots (zero: no rate).
     public var interval: Duration
     /// The rate the slots were spaced at (backed off after throttles), nil for none.
     public var rate: Double?
+    /// That moment on the budget's own clock (seconds since 1970), for the processes to agree on when a slot is.
+    public var bookedAt: Double?
 
-    public init(start: Duration, interval: Duration, rate: Double?) {
+    public init(start: Duration, interval: Duration, rate: Double?, bookedAt: Double? = nil) {
         self.start = start
         self.interval = interval
         self.rate = rate
+        self.bookedAt = bookedAt
     }
 }
 
@@ -45,6 +48,9 @@ final class SharedPacing: Sendable {
 
     private struct State {
         var slots: [Duration] = []
+        /// What the budget's clock minus this process's monotonic clock is known to lie between (seconds): each
+        /// booking narrows it to its round trip, as NTP does, so every process places the same slot at the same time.
+        var offset: (low: Double, high: Double)?
         /// Without a rate (or while the budget is unreachable): sends wait only for `pausedUntil` until then.
         var clearUntil: Duration?
         var pausedUntil: Duration = .zero
@@ -88,13 +94,14 @@ final class SharedPacing: Sendable {
         }
     }
 
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     private func book(at now: @Sendable () -> Duration) async {
         let sent = now()
         let grant = try? await budget.reserve(host: host, rate: rate, count: batch)
-        // The grant's offsets are from the moment the budget computed them: somewhere in the round trip; its middle
-        // is off by at most half of it.
         let received = now()
-        let t = sent + (received - sent) / 2
         state.withLock { state in
             state.booking = nil
             guard let grant else {
@@ -102,6 +109,15 @@ final class SharedPacing: Sendable {
                 state.pausedUntil = received
                 state.clearUntil = received + .seconds(1)
                 return
+            }
+            // The moment the grant counts from, on this process's clock: through the narrowest known offset, else the
+            // middle of this round trip (off by at most half of it).
+            var t = sent + (received - sent) / 2
+            if let bookedAt = grant.bookedAt {
+                let low = bookedAt - Self.seconds(received), high = bookedAt - Self.seconds(sent)
+                let known = state.offset.map { (max($0.low, low), min($0.high, high)) } ?? (low, high)
+                state.offset = known.0 <= known.1 ? known : (low, high)
+                if let offset = state.offset { t = .seconds(bookedAt - (offset.low + offset.high) / 2) }
             }
             if rate == nil {
                 state.pausedUntil = t + grant.start

@@ -35,12 +35,16 @@ extension PostgresAuditStore {
                     "DELETE FROM job_manifests WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
                     "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
                     "DELETE FROM job_claims WHERE job_id IN (SELECT id FROM jobs WHERE run_id = $1)",
+                    "DELETE FROM runners WHERE run_id = $1",
                     "DELETE FROM jobs WHERE run_id = $1",
                     "DELETE FROM runs WHERE id = $1",
                 ] {
                     _ = try await connection.rows(sql, [.int(run.id)], logger: ledger.logger)
                 }
             }
+            // Workers last seen before the date go too, whether they left or died (coordination state, not audited).
+            _ = try await connection.rows("DELETE FROM runners WHERE run_id IS NULL AND coalesce(left_at, seen_at) < $1::timestamptz",
+                                          [.text(before)], logger: ledger.logger)
             // The new pruned_runs entries are chained first, so the prefix is cut after them.
             try await ledger.commit()
             return try await Self.cutLedgerPrefix(connection, ledger)

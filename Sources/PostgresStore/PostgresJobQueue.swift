@@ -154,6 +154,14 @@ public struct PostgresJobQueue: JobQueue {
             """).map { $0.int(0) }
     }
 
+    public func busyRuns() async throws(AuditStoreError) -> [RunID] {
+        try await store.rows("""
+            SELECT r.id FROM runs r WHERE r.status = 'running' AND EXISTS (
+                SELECT 1 FROM job_claims c WHERE c.run_id = r.id AND c.status IN ('pending', 'running'))
+            ORDER BY r.id
+            """).map { $0.int(0) }
+    }
+
     public func closeClaims(run: RunID) async throws(AuditStoreError) {
         _ = try await store.rows("""
             WITH open AS MATERIALIZED (

@@ -12,11 +12,13 @@ public struct PostgresRateBudget: Sendable {
         self.store = store
     }
 
-    /// Slots booked: the first `start` seconds from now, then every `interval`; `rate` as backed off.
+    /// Slots booked: the first `start` seconds after `bookedAt` (the server's clock, seconds since 1970), then every
+    /// `interval`; `rate` as backed off.
     public struct Booking: Sendable, Equatable {
         public var start: Double
         public var interval: Double
         public var rate: Double?
+        public var bookedAt: Double?
     }
 
     /// Books `count` slots for `host` at `rate` (nil: no pacing, only the pause in force). A backed-off rate grows
@@ -24,11 +26,12 @@ public struct PostgresRateBudget: Sendable {
     public func reserve(host: String, rate: Double?, count: Int) async throws(AuditStoreError) -> Booking {
         guard let rate else {
             // Pacing nobody: only the pause in force, read without locking or writing the row.
-            let pause = try await store.rows("""
-                SELECT extract(epoch FROM greatest(paused_until - now(), interval '0'))::float8 FROM rate_budgets
-                WHERE host = $1
-                """, [.text(host)]).first?.double(0)
-            return Booking(start: pause ?? 0, interval: 0, rate: nil)
+            let row = try await store.rows("""
+                SELECT extract(epoch FROM greatest(paused_until - now(), interval '0'))::float8,
+                       extract(epoch FROM now())::float8
+                FROM rate_budgets WHERE host = $1
+                """, [.text(host)]).first
+            return Booking(start: row?.double(0) ?? 0, interval: 0, rate: nil, bookedAt: row?.double(1))
         }
         for _ in 0..<2 {
             let rows = try await store.rows("""
@@ -52,11 +55,12 @@ public struct PostgresRateBudget: Sendable {
                 FROM calc WHERE b.host = calc.host
                 RETURNING extract(epoch FROM CASE WHEN $2::float8 IS NULL THEN greatest(calc.paused_until, now())
                                                   ELSE calc.start END - now())::float8,
-                          CASE WHEN $2::float8 IS NULL THEN NULL ELSE calc.new_rate END
+                          CASE WHEN $2::float8 IS NULL THEN NULL ELSE calc.new_rate END, extract(epoch FROM now())::float8
                 """, [.text(host), .double(rate), .double(Double(count))])
             if let row = rows.first {
                 let current = row.double(1)
-                return Booking(start: max(0, row.double(0) ?? 0), interval: current.map { 1 / $0 } ?? 0, rate: current)
+                return Booking(start: max(0, row.double(0) ?? 0), interval: current.map { 1 / $0 } ?? 0, rate: current,
+                               bookedAt: row.double(2))
             }
             _ = try await store.rows("INSERT INTO rate_budgets (host, rate, current_rate) VALUES ($1, $2, $2) "
                                      + "ON CONFLICT (host) DO NOTHING", [.text(host), .double(rate)])

@@ -34,7 +34,8 @@ struct SharedBudget: SharedRateBudget {
 
     func reserve(host: String, rate: Double?, count: Int) async throws -> RateGrant {
         let booking = try await budget.reserve(host: host, rate: rate, count: count)
-        return RateGrant(start: .seconds(booking.start), interval: .seconds(booking.interval), rate: booking.rate)
+        return RateGrant(start: .seconds(booking.start), interval: .seconds(booking.interval), rate: booking.rate,
+                         bookedAt: booking.bookedAt)
     }
 
     func throttled(host: String, pause: Duration, factor: Double, floor: Double) async throws -> Double? {

@@ -100,6 +100,12 @@ struct ScaleOutTests {
         #expect(try await scene.psql("SELECT max(leases_lost) FROM job_claims") == "1")
         let verify = try await runStevedore(["audit", "verify", "--db", scene.url], environment: [:])
         #expect(verify.exitCode == 0, "\(verify)")
+        // Pruning the run takes its claims and its runners along (the killed one never left), and the chain verifies.
+        let prune = try await runStevedore(["prune", "--before", "2099-01-01", "--db", scene.url], environment: [:])
+        #expect(prune.exitCode == 0, "\(prune)")
+        #expect(try await scene.psql("SELECT (SELECT count(*) FROM job_claims) + (SELECT count(*) FROM runners)") == "0")
+        let after = try await runStevedore(["audit", "verify", "--db", scene.url], environment: [:])
+        #expect(after.exitCode == 0, "\(after)")
         await scene.stop()
     }
 

@@ -16,7 +16,7 @@ public struct Worker: Sendable {
         public var runs: Set<RunID> = []
         /// Only runs to this registry (`host[:port]`; nil: any).
         public var registry: String?
-        /// How long a worker without `follow` waits for work before it leaves.
+        /// How long a worker without `follow` waits, once no running run has a job pending or held, before it leaves.
         public var idle: Duration = .seconds(2)
 
         public init() {}
@@ -59,11 +59,12 @@ public struct Worker: Sendable {
         }
         var summary = Summary(runner: shared.queue.runner)
         var passed: Set<RunID> = []
+        func wanted(_ run: RunID) -> Bool { !passed.contains(run) && (settings.runs.isEmpty || settings.runs.contains(run)) }
         var idleSince = context.time.monotonic
         do {
             while !Task.isCancelled {
                 let open = try await audited { try await shared.queue.openRuns() }
-                    .filter { !passed.contains($0) && (settings.runs.isEmpty || settings.runs.contains($0)) }
+                    .filter(wanted)
                 if let runID = open.first {
                     if try await join(runID, shared, options: options, settings: settings, context: context) {
                         if !summary.runs.contains(runID) { summary.runs.append(runID) }
@@ -74,6 +75,10 @@ public struct Worker: Sendable {
                     continue
                 }
                 _ = await shared.keeper.rescue()
+                // A run whose jobs are all held for now (its canary, the end of a phase) may still need this worker.
+                if try await audited({ try await shared.queue.busyRuns() }).contains(where: wanted) {
+                    idleSince = context.time.monotonic
+                }
                 if !settings.follow, context.time.monotonic - idleSince >= settings.idle { break }
                 await shared.queue.waitForWork(timeout: settings.follow ? shared.queue.lease / 2 : .milliseconds(250))
             }

@@ -148,8 +148,9 @@ public protocol JobQueue: Sendable {
     func status(run: RunID) async throws(AuditStoreError) -> QueueStatus
     /// Runs still running whose queue has a job due now, oldest first.
     func openRuns() async throws(AuditStoreError) -> [RunID]
-    /// Runs still running whose queue has a job pending (due or not) or held: runs a worker may still be needed by.
-    func busyRuns() async throws(AuditStoreError) -> [RunID]
+    /// Runs of `commands` still running with a job unfinished (queued or not yet: its canary is in flight, or its next
+    /// phase not queued yet): runs a worker may still be needed by.
+    func busyRuns(commands: Set<String>) async throws(AuditStoreError) -> [RunID]
     /// Closes every claim of `run` still pending or held (the run ended): later writes fenced on them are refused.
     func closeClaims(run: RunID) async throws(AuditStoreError)
     /// Waits until a job was queued anywhere since the previous call returned, or `timeout` passes (LISTEN/NOTIFY

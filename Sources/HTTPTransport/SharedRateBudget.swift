@@ -42,7 +42,8 @@ final class SharedPacing: Sendable {
     /// Slots booked at a time: about `window` worth, so a pause reported elsewhere reaches this process within it.
     let batch: Int
     let window: Duration
-    /// How late a send may be after its slot: one interval (without a rate, any).
+    /// How late a send may be after its slot: half an interval, so sends keep apart even when some leave late
+    /// (without a rate, any).
     let lateness: Duration
     private let state = Mutex(State())
 
@@ -64,7 +65,7 @@ final class SharedPacing: Sendable {
         let perWindow = (rate ?? 0) * (Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
         batch = rate == nil ? 1 : max(1, min(32, Int(perWindow.rounded(.down))))
         self.window = window
-        lateness = rate.map { .seconds(1 / $0) } ?? .seconds(3600)
+        lateness = rate.map { .seconds(0.5 / $0) } ?? .seconds(3600)
     }
 
     /// The next send slot (a monotonic time) at `now()`, booking slots when none is left. A slot whose moment

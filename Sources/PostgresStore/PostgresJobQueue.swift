@@ -154,12 +154,12 @@ public struct PostgresJobQueue: JobQueue {
             """).map { $0.int(0) }
     }
 
-    public func busyRuns() async throws(AuditStoreError) -> [RunID] {
+    public func busyRuns(commands: Set<String>) async throws(AuditStoreError) -> [RunID] {
         try await store.rows("""
-            SELECT r.id FROM runs r WHERE r.status = 'running' AND EXISTS (
-                SELECT 1 FROM job_claims c WHERE c.run_id = r.id AND c.status IN ('pending', 'running'))
+            SELECT r.id FROM runs r WHERE r.status = 'running' AND r.command = ANY($1) AND EXISTS (
+                SELECT 1 FROM jobs j WHERE j.run_id = r.id AND j.status IN ('pending', 'running'))
             ORDER BY r.id
-            """).map { $0.int(0) }
+            """, [.texts(commands.sorted())]).map { $0.int(0) }
     }
 
     public func closeClaims(run: RunID) async throws(AuditStoreError) {

@@ -142,16 +142,18 @@ struct JobQueueTests {
         let claim = try #require(try await queue.claim(run: run, limit: 1).first)
         var attempt = AttemptRecord(runID: run, jobID: claim.jobID, number: 1, startedAt: Workload.at(1), durationMs: 3,
                                     outcome: .failed, httpStatus: 503, errorClass: "server", message: "unavailable")
-        attempt.waitMs = 500
+        attempt.waitMs = 1500
         attempt.fence = claim.fence
-        attempt.reschedule = Reschedule(afterMs: 500, counters: RetryCounters(counted: 1, consecutive: 1))
+        attempt.reschedule = Reschedule(afterMs: 1500, counters: RetryCounters(counted: 1, consecutive: 1))
         try await store.recordAttempt(attempt)
         #expect(try await queue.claim(run: run, limit: 1).isEmpty)
         let status = try await queue.status(run: run)
         #expect(status.pending == 1 && status.running == 0)
-        #expect((status.nextDue ?? .zero) > .milliseconds(200))
+        #expect((status.nextDue ?? .zero) > .milliseconds(500))
         #expect(try await queue.openRuns().isEmpty)
-        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await queue.busyRuns(commands: ["provision"]) == [run])
+        #expect(try await queue.busyRuns(commands: ["maven-publish"]).isEmpty)
+        try await Task.sleep(for: .milliseconds(1600))
         #expect(try await queue.openRuns() == [run])
         let again = try #require(try await queue.claim(run: nil, limit: 1).first)
         #expect(again.priorAttempts == 1)

@@ -38,13 +38,15 @@ extension FaultProxy {
     }
 
     func handle(_ connection: LoopbackServer.Connection) async {
+        let stamps = await ArrivalStamps.of(connection.channel)
         try? await connection.executeThenClose { inbound, outbound in
             var exchange: Exchange?
             for try await part in inbound {
                 switch part {
                 case .head(let head):
+                    let arrived = stamps?.next() ?? .now
                     let plan = state.withLock { state in
-                        state.received.append(RecordedRequest(head))
+                        state.received.append(RecordedRequest(head, at: arrived))
                         return Self.plan(head, &state)
                     }
                     exchange = Exchange(head: head, plan: plan)

@@ -74,11 +74,11 @@ extension FaultProxy {
 
         public var description: String { "\(method) \(uri)" }
 
-        init(_ head: HTTPRequestHead) {
+        init(_ head: HTTPRequestHead, at: ContinuousClock.Instant = .now) {
             method = head.method.rawValue
             uri = head.uri
             headers = head.headers.map { (name: $0.name, value: $0.value) }
-            at = ContinuousClock.now
+            self.at = at
         }
     }
 

@@ -19,6 +19,7 @@ final class LoopbackServer: Sendable {
             .bind(host: host, port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try child.pipeline.syncOperations.addHandler(ArrivalStamps())
                     return try Connection(wrappingChannelSynchronously: child)
                 }
             }
@@ -47,5 +48,26 @@ final class LoopbackServer: Sendable {
     func stop() async {
         try? await channel.channel.close()
         serving.withLock { $0 }?.cancel()
+    }
+}
+
+/// Notes when each request head came off the wire, on the event loop, before a task gets to it: a busy test machine
+/// delays the tasks, not the stamps (the fault proxy's request times come from here).
+final class ArrivalStamps: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    private let stamps = Mutex<[ContinuousClock.Instant]>([])
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) { stamps.withLock { $0.append(.now) } }
+        context.fireChannelRead(data)
+    }
+
+    /// The arrival of the oldest head not asked about yet.
+    func next() -> ContinuousClock.Instant? { stamps.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
+
+    /// The stamps of `channel`'s requests.
+    static func of(_ channel: Channel) async -> ArrivalStamps? {
+        try? await channel.pipeline.handler(type: ArrivalStamps.self).get()
     }
 }

@@ -75,8 +75,8 @@ public struct Worker: Sendable {
                     continue
                 }
                 _ = await shared.keeper.rescue()
-                // A run whose jobs are all held for now (its canary, the end of a phase) may still need this worker.
-                if try await audited({ try await shared.queue.busyRuns() }).contains(where: wanted) {
+                // A run whose jobs are all held or not queued yet (its canary, a phase's end) may still need this worker.
+                if try await audited({ try await shared.queue.busyRuns(commands: Self.joinable) }).contains(where: wanted) {
                     idleSince = context.time.monotonic
                 }
                 if !settings.follow, context.time.monotonic - idleSince >= settings.idle { break }

@@ -188,8 +188,14 @@ extension PostgresAuditStore {
     static let leaseTimeout: Duration = .seconds(15)
 
     /// Runs `body` on a pooled connection, failing if none is handed out within ``leaseTimeout``; once `body` has
-    /// its connection it runs as long as it needs (a write may wait for the ledger lock).
+    /// its connection it runs as long as it needs (a write may wait for the ledger lock). It runs in a task of its
+    /// own: a caller that was cancelled (an interrupted run closing) still gets its writes done, as on the SQLite
+    /// store's writer thread.
     func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await Task { try await self.leasedNow(body) }.value
+    }
+
+    private func leasedNow<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client, location = self.location
         let leased = LeaseFlag()
         return try await withThrowingTaskGroup(of: T?.self) { group in

@@ -45,6 +45,33 @@ struct ScaleOutRecoveryTests {
         await scene.stop()
     }
 
+    @Test func anInterruptedRunClosesAndResumes() async throws {
+        let scene = try await ScaleOutScene.start(services: 80, proxy: .init(rate: 0, latency: .milliseconds(30)))
+        let starter = try scene.startRun(["--concurrency", "4"])
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline,
+              (Int((try? await scene.psql("SELECT count(*) FROM jobs WHERE status = 'succeeded'")) ?? "") ?? 0) < 5 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // SIGINT: the jobs in flight end, the rest is cancelled, and the run is closed on the server (its writes are
+        // not cancelled with the interrupted task).
+        starter.signal(SIGINT)
+        let interrupted = try await starter.wait(timeout: .seconds(60))
+        #expect(interrupted.exitCode == 130, "\(interrupted)")
+        #expect(try await scene.psql("SELECT status FROM runs") == "interrupted")
+        #expect(try await scene.psql("SELECT count(*) FROM job_claims WHERE status IN ('pending', 'running')") == "0")
+        #expect(try await scene.psql("SELECT count(*) FROM runners WHERE left_at IS NULL") == "0")
+        let resume = try await runStevedore(["resume", "--db", scene.url, "--registry", scene.proxy.address, "--quiet"],
+                                            environment: [:], timeout: .seconds(300))
+        #expect(resume.exitCode == 0, "\(resume)")
+        #expect(try await scene.psql("SELECT status FROM runs") == "succeeded")
+        #expect(try await scene.psql("SELECT count(*) FROM jobs WHERE status IN ('succeeded', 'skipped')") == "80")
+        #expect(scene.manifestPuts().values.allSatisfy { $0 == 1 })
+        let verify = try await runStevedore(["audit", "verify", "--db", scene.url], environment: [:])
+        #expect(verify.exitCode == 0, "\(verify)")
+        await scene.stop()
+    }
+
     @Test func aFollowingWorkerIsWokenAsSoonAsARunQueuesJobs() async throws {
         let scene = try await ScaleOutScene.start(services: 40, proxy: .init(rate: 0, latency: .milliseconds(20)))
         let upgrade = try await runStevedore(["audit", "upgrade", "--db", scene.url], environment: [:])

@@ -39,6 +39,9 @@ public struct FailureClass: Hashable, Sendable, RawRepresentable, CustomStringCo
     public static let conflict = FailureClass("conflict", retryable: false)
     /// The run was interrupted before the job finished.
     public static let cancelled = FailureClass("cancelled", retryable: false)
+    /// The runner holding the job stopped renewing its lease (a shared queue gave the job to another runner); as a
+    /// job's end: it lost its lease too often. Recorded by the queue, never thrown by an attempt.
+    public static let leaseLost = FailureClass("lease_lost", retryable: false)
     /// Held back on purpose: a release's mutable tags wait until every version tag of the release is pushed.
     public static let held = FailureClass("held", retryable: false)
     /// A bug or an unexpected answer: not retried, reported with its message.
@@ -47,7 +50,7 @@ public struct FailureClass: Hashable, Sendable, RawRepresentable, CustomStringCo
     /// Every class, in documentation order.
     public static let all: [FailureClass] = [
         .rateLimited, .server, .network, .uploadSessionLost, .authFailed, .denied,
-        .notFound, .invalid, .conflict, .cancelled, .held, .internal,
+        .notFound, .invalid, .conflict, .cancelled, .leaseLost, .held, .internal,
     ]
 
     private static let retryableNames: Set<String> = ["rate_limited", "server", "network", "upload_session_lost"]

@@ -24,6 +24,8 @@ public enum Remedies {
             "the release's mutable tags (latest) were held back because a version tag failed: run stevedore retry; it completes the version tags and then moves them"
         case "cancelled":
             "the run stopped before the job finished: run stevedore resume"
+        case "lease_lost":
+            "the runners holding the job stopped renewing their lease (killed, or cut off from the database) until it was given up: check the workers, then run stevedore retry"
         default:
             "unexpected failure: read the message and the attempt log (stevedore report attempts)"
         }

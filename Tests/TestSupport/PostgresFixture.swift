@@ -39,7 +39,9 @@ public final class PostgresFixture: Sendable {
 
     /// Initializes a cluster and starts its server; retries on another port when the chosen one was taken.
     /// With `tls`, the server also accepts TLS with a self-signed certificate for 127.0.0.1 (``certificate``).
-    public static func start(tls: Bool = false, timeout: Duration = .seconds(30)) async throws -> PostgresFixture {
+    /// `durable`: commits wait for the disk (fsync on, as a production server); tests leave it off, benchmarks not.
+    public static func start(tls: Bool = false, durable: Bool = false, timeout: Duration = .seconds(30)) async throws
+        -> PostgresFixture {
         let directory = try TempDirectory.create(prefix: "postgres")
         do {
             let password = "pw-" + UUID().uuidString.lowercased()
@@ -67,7 +69,8 @@ public final class PostgresFixture: Sendable {
                 let server = try ChildProcess.spawn(executable: asRoot ? "/usr/bin/setpriv" : "\(binaries)/postgres",
                     arguments: (asRoot ? dropPrivileges + ["\(binaries)/postgres"] : []) + [
                         "-D", directory.file("data"), "-c", "listen_addresses=127.0.0.1", "-c", "port=\(port)",
-                        "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "max_connections=60"] + settings,
+                        "-c", "unix_socket_directories=", "-c", "fsync=\(durable ? "on" : "off")",
+                        "-c", "max_connections=60"] + settings,
                     environment: ChildProcess.inheritedEnvironment(["PATH"]))
                 if try await waitUntilReady(server, port: port, timeout: timeout) {
                     return PostgresFixture(port: port, password: password, process: server, directory: directory)

@@ -146,7 +146,8 @@ extension String {
 
 // SETUPS (environment): the setups to run, default all four.
 let setups = (ProcessInfo.processInfo.environment["SETUPS"] ?? "sqlite split postgres-1 postgres-3").split(separator: " ")
-let server = try await PostgresFixture.start()
+// A durable server (fsync on), as in production: every commit waits for the disk.
+let server = try await PostgresFixture.start(durable: true)
 print("setup runners wall_s jobs_per_s queue_ms_per_job ledger_appends_per_s audit_share_pct cpu_ms_per_job")
 for setup in setups {
     switch setup {

@@ -13,19 +13,14 @@ extension PostgresAuditStore {
     /// Fences this store's writes were refused on (the lease had been taken over), since it was opened.
     public var refusedFences: [ClaimFence] { refused.withLock { $0 } }
 
-    /// Whether this transaction's runner still holds `fence`; the claim row stays locked until the commit. With
-    /// `close`, the claim is closed in the same statement: done (a finish), or back in the queue (a rescheduled
-    /// attempt). A refused fence is remembered.
-    func holds(_ fence: ClaimFence, _ close: ClaimClose?, _ connection: PostgresConnection) async throws -> Bool {
+    /// Whether this transaction's runner still holds `fence` (for an attempt's record; a finish is fenced in its
+    /// batch statement); the claim row stays locked until the commit. With `reschedule`, the job goes back to the queue
+    /// in the same statement. A refused fence is remembered.
+    func holds(_ fence: ClaimFence, requeue reschedule: Reschedule?, _ connection: PostgresConnection) async throws -> Bool {
         let where_ = "job_id = $1 AND attempt = $2 AND claimed_by = $3 AND status = 'running'"
         var values: [PGValue] = [.int(fence.jobID), .int(Int64(fence.claim)), .text(fence.runner)]
         let sql: String
-        switch close {
-        case nil:
-            sql = "SELECT job_id FROM job_claims WHERE \(where_) FOR UPDATE"
-        case .done:
-            sql = "UPDATE job_claims SET status = 'done', claimed_until = NULL WHERE \(where_) RETURNING job_id"
-        case .requeue(let reschedule):
+        if let reschedule {
             values += [.int(Int64(reschedule.afterMs)), .int(Int64(reschedule.counters.counted)),
                        .int(Int64(reschedule.counters.consecutive))]
             sql = """
@@ -34,6 +29,8 @@ extension PostgresAuditStore {
                     retries_consecutive = $6
                 WHERE \(where_) RETURNING job_id
                 """
+        } else {
+            sql = "SELECT job_id FROM job_claims WHERE \(where_) FOR UPDATE"
         }
         queueTime.begin()
         defer { queueTime.end() }
@@ -46,12 +43,6 @@ extension PostgresAuditStore {
     var claimsTaken: Int { claims.withLock { $0 } }
 
     func noteClaims(_ count: Int) { claims.withLock { $0 += count } }
-
-    /// What a fenced write does to the claim.
-    enum ClaimClose {
-        case done
-        case requeue(Reschedule)
-    }
 
     /// Returns every expired lease to the queue (or gives its job up after `maxLeasesLost` losses) and records the
     /// attempt each lost, in one audited transaction. Rows another transaction is writing are skipped, not waited for.

@@ -65,7 +65,7 @@ extension PostgresAuditStore {
     public func recordAttempt(_ attempt: AttemptRecord) async throws(AuditStoreError) {
         try await write { connection, ledger in
             if let fence = attempt.fence {
-                guard try await self.holds(fence, attempt.reschedule.map { .requeue($0) }, connection) else { return }
+                guard try await self.holds(fence, requeue: attempt.reschedule, connection) else { return }
             }
             try await Self.insertAttempt(attempt, ledger)
         }

@@ -61,9 +61,6 @@ final class LeaseKeeper: Sendable {
         _ = state.withLock { $0.held.removeValue(forKey: fence) }
     }
 
-    /// Whether the lease was found lost (by a heartbeat) while the job ran.
-    func wasLost(_ fence: ClaimFence) -> Bool { state.withLock { $0.lost.contains(fence) } }
-
     /// Claims held that no attempt has started on (given back when the runner stops early).
     var unstarted: [ClaimFence] { state.withLock { state in state.held.filter { $0.value == nil }.map(\.key) } }
 

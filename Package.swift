@@ -76,7 +76,7 @@ let package = Package(
 
         // The PostgreSQL store behind the same protocols (postgres-nio pool); schema = migrations/postgres/*.sql.
         .target(name: "PostgresStore", dependencies: [
-            "AuditStore", "Checksums",
+            "AuditStore", "Checksums", "Timekeeping",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -139,10 +139,10 @@ let package = Package(
 
         // make bench: the audit store's write rate alone, and the token-mode runs (real registry + token fixture).
         .executableTarget(name: "BenchAudit", dependencies: ["SQLiteStore", "PostgresStore", "AuditStore"], path: "bench/AuditBench"),
-        .executableTarget(name: "BenchToken", dependencies: ["TestSupport"], path: "bench/TokenBench"),
-        .executableTarget(name: "BenchMaven", dependencies: ["TestSupport"], path: "bench/MavenBench"),
+        .executableTarget(name: "BenchToken", dependencies: ["TestSupport", "Timekeeping"], path: "bench/TokenBench"),
+        .executableTarget(name: "BenchMaven", dependencies: ["TestSupport", "Timekeeping"], path: "bench/MavenBench"),
         // make bench: one run shared by 1 or 3 runner processes on PostgreSQL, beside SQLite and a split by hand.
-        .executableTarget(name: "BenchScaleOut", dependencies: ["TestSupport"], path: "bench/ScaleOutBench"),
+        .executableTarget(name: "BenchScaleOut", dependencies: ["TestSupport", "Timekeeping"], path: "bench/ScaleOutBench"),
 
         // Fixtures shared by the tests: real registry processes, skopeo, child processes, the fault proxy, the
         // token server, the in-process fake registry.

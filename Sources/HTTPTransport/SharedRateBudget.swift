@@ -62,14 +62,14 @@ final class SharedPacing: Sendable {
         self.budget = budget
         self.host = host
         self.rate = rate
-        let perWindow = (rate ?? 0) * (Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18)
+        let perWindow = (rate ?? 0) * window.seconds
         batch = rate == nil ? 1 : max(1, min(32, Int(perWindow.rounded(.down))))
         self.window = window
         lateness = rate.map { .seconds(0.5 / $0) } ?? .seconds(3600)
     }
 
     /// The next send slot (a monotonic time) at `now()`, booking slots when none is left. A slot whose moment
-    /// passed more than an interval ago is dropped: a process that was held up does not send its overdue slots at once.
+    /// passed more than `lateness` ago is dropped: a process that was held up does not send its overdue slots at once.
     func slot(at now: @escaping @Sendable () -> Duration) async -> Duration {
         while true {
             let t = now()
@@ -95,10 +95,6 @@ final class SharedPacing: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     private func book(at now: @Sendable () -> Duration) async {
         let sent = now()
         let grant = try? await budget.reserve(host: host, rate: rate, count: batch)
@@ -115,7 +111,7 @@ final class SharedPacing: Sendable {
             // middle of this round trip (off by at most half of it).
             var t = sent + (received - sent) / 2
             if let bookedAt = grant.bookedAt {
-                let low = bookedAt - Self.seconds(received), high = bookedAt - Self.seconds(sent)
+                let low = bookedAt - received.seconds, high = bookedAt - sent.seconds
                 let known = state.offset.map { (max($0.low, low), min($0.high, high)) } ?? (low, high)
                 state.offset = known.0 <= known.1 ? known : (low, high)
                 if let offset = state.offset { t = .seconds(bookedAt - (offset.low + offset.high) / 2) }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import Timekeeping
 
 /// The audit log in a PostgreSQL database, behind the same ``RunLog``, ``AuditReader`` and ``AuditMaintenance``
 /// protocols as the SQLite store, with the same report rows for the same log.
@@ -260,6 +261,6 @@ final class BusyClock: Sendable {
 
     var milliseconds: Int {
         let total = state.withLock { state in state.open > 0 ? state.total + (ContinuousClock.now - state.since) : state.total }
-        return Int(total.components.seconds * 1000 + total.components.attoseconds / 1_000_000_000_000_000)
+        return total.milliseconds
     }
 }

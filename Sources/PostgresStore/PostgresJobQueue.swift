@@ -1,6 +1,7 @@
 import AuditStore
 import Foundation
 import PostgresNIO
+import Timekeeping
 
 /// The work queue on PostgreSQL (`job_claims`, migrations 0006 and 0007): runners on any machine claim due jobs with
 /// `FOR UPDATE SKIP LOCKED` inside a MATERIALIZED CTE (the LIMIT is applied once, no job goes to two runners), each
@@ -26,8 +27,6 @@ public struct PostgresJobQueue: JobQueue {
         return "\(info.hostName):\(info.processIdentifier):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 
-    var leaseSeconds: Double { Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18 }
-
     public func register(role: RunnerRole, run: RunID?) async throws(AuditStoreError) {
         if role == .worker { store.listen(channel: Self.channel) }
         let info = ProcessInfo.processInfo
@@ -35,7 +34,7 @@ public struct PostgresJobQueue: JobQueue {
             INSERT INTO runners (id, host, pid, role, run_id, lease_ms) VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (id) DO UPDATE SET role = excluded.role, run_id = excluded.run_id, seen_at = now()
             """, [.text(runner), .text(info.hostName), .int(Int64(info.processIdentifier)), .text(role.rawValue),
-                  .int(run), .int(Int64(leaseSeconds * 1000))])
+                  .int(run), .int(Int64(lease.milliseconds))])
     }
 
     public func unregister() async {
@@ -80,7 +79,7 @@ public struct PostgresJobQueue: JobQueue {
             FROM picked JOIN jobs j ON j.id = picked.job_id
             WHERE c.job_id = picked.job_id
             RETURNING c.job_id, c.run_id, c.attempt, j.attempts, c.retries_counted, c.retries_consecutive
-            """, [.int(run), .int(limit), .text(runner), .double(leaseSeconds), among.map { .ints($0) } ?? .null])
+            """, [.int(run), .int(limit), .text(runner), .double(lease.seconds), among.map { .ints($0) } ?? .null])
         store.noteClaims(rows.count)
         return rows.map { row in
             JobClaim(runID: row.int(1), fence: ClaimFence(jobID: row.int(0), claim: Int(row.int(2)), runner: runner),
@@ -108,7 +107,7 @@ public struct PostgresJobQueue: JobQueue {
             SELECT c.job_id, c.status FROM job_claims c JOIN unnest($2::bigint[], $3::bigint[]) AS h(job_id, attempt)
                 ON c.job_id = h.job_id AND c.attempt = h.attempt
             WHERE c.claimed_by = $4 AND c.status IN ('running', 'done')
-            """, [.double(leaseSeconds), jobs, claims, .text(runner)])
+            """, [.double(lease.seconds), jobs, claims, .text(runner)])
         let mine = Dictionary(states.map { ($0.int(0), $0.text(1)) }, uniquingKeysWith: { first, _ in first })
         return Heartbeat(lost: held.filter { mine[$0.jobID] == nil }, finished: held.filter { mine[$0.jobID] == "done" })
     }

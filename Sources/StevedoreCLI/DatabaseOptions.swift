@@ -4,6 +4,7 @@ import Foundation
 import HTTPTransport
 import PostgresStore
 import SQLiteStore
+import Timekeeping
 import Workflows
 
 /// What a command gets from `--db`: the SQLite file store or the PostgreSQL store, behind the same protocols.
@@ -39,8 +40,7 @@ struct SharedBudget: SharedRateBudget {
     }
 
     func throttled(host: String, pause: Duration, factor: Double, floor: Double) async throws -> Double? {
-        try await budget.throttled(host: host, pause: Double(pause.components.seconds)
-                                       + Double(pause.components.attoseconds) / 1e18, factor: factor, floor: floor)
+        try await budget.throttled(host: host, pause: pause.seconds, factor: factor, floor: floor)
     }
 }
 

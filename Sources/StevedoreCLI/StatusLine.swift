@@ -66,7 +66,7 @@ struct StatusLine: Sendable, Equatable {
     /// Finished jobs per second since the first job started (nil before any start or elapsed time).
     func rate(at now: ContinuousClock.Instant) -> Double? {
         guard let firstStart else { return nil }
-        let elapsed = Self.seconds(now - firstStart)
+        let elapsed = (now - firstStart).seconds
         return elapsed > 0 ? Double(finished) / elapsed : nil
     }
 
@@ -100,11 +100,9 @@ struct StatusLine: Sendable, Equatable {
     /// blobs cost nothing, so the ETA is an upper bound.
     func byteProgress(at now: ContinuousClock.Instant) -> String {
         let megabytes = { (count: Int64) in DurationText.oneDecimal(Double(count) / 1e6) }
-        let elapsed = firstStart.map { Self.seconds(now - $0) } ?? 0
+        let elapsed = firstStart.map { (now - $0).seconds } ?? 0
         let speed = elapsed > 0 ? Double(bytesSent) / elapsed : 0
         let eta = speed > 0 ? Self.clock(Double(max(0, bytes - bytesSent)) / speed) : "--:--"
         return "\(megabytes(min(bytesSent, bytes)))/\(megabytes(bytes)) MB  \(megabytes(Int64(speed))) MB/s  ETA \(eta)"
     }
-
-    static func seconds(_ duration: Duration) -> Double { duration.seconds }
 }

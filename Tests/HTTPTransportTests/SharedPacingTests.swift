@@ -1,6 +1,7 @@
 @testable import HTTPTransport
 import Synchronization
 import Testing
+import Timekeeping
 
 /// Processes sharing one budget place its slots on the budget's clock, whatever their own clock and however lopsided
 /// a booking's round trip: the slots of all of them never come closer than the rate allows.
@@ -41,7 +42,7 @@ import Testing
             if round % 5 == 3 { budget.trips.withLock { $0.append((up: 0.001, down: 0.040)) } }
             for _ in 0..<process.batch {
                 let slot = await process.slot(at: { budget.now })
-                slots.append(SharedPacing.seconds(slot) + Budget.ahead)
+                slots.append(slot.seconds + Budget.ahead)
             }
         }
         let sorted = slots.sorted()
@@ -56,6 +57,6 @@ import Testing
         let pacing = SharedPacing(budget: budget, host: "h", rate: 30)
         let slot = await pacing.slot(at: { budget.now })
         // Booked at 10.001 (its clock), answered at 10.002: the first slot is at the booking, 10.001 ± 0.001.
-        #expect(abs(SharedPacing.seconds(slot) - 10.001) <= 0.001)
+        #expect(abs(slot.seconds - 10.001) <= 0.001)
     }
 }

@@ -4,6 +4,7 @@ import PostgresStore
 import Synchronization
 import Testing
 import TestSupport
+import Timekeeping
 
 /// The PostgreSQL work queue: concurrent claims, leases, heartbeats, rescue with the lost attempt recorded, the
 /// fenced writes, scheduled retries, and the shared rate budget.
@@ -183,7 +184,7 @@ struct JobQueueTests {
             let after = clock.now
             #expect(abs(booking.interval - 0.1) < 1e-9)
             let elapsed = ((before - origin) + (after - origin)) / 2
-            starts.append(booking.start + Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+            starts.append(booking.start + elapsed.seconds)
         }
         for (earlier, later) in zip(starts, starts.dropFirst()) { #expect(abs(later - earlier - 0.5) < 0.1) }
         // A throttle met by one runner: the other's next booking starts after the pause, at half the rate.

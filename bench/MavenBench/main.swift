@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Timekeeping
 
 // make bench: `stevedore maven publish` of N artifact versions (jar, sources, pom of realistic sizes) into Debian's
 // nginx as a WebDAV Maven repository, side by side with `mvn deploy:deploy-file` per version (how scripts do it
@@ -63,7 +64,7 @@ let published = try await ChildProcess.run(
     executable: stevedore, arguments: ["maven", "publish", staging, "--repository", target.baseURL, "-s", settings,
                                        "--id", "bench", "--db", "\(work)/maven-\(UUID().uuidString).db", "--quiet"],
     environment: [:], timeout: .seconds(1200))
-let stevedoreSeconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+let stevedoreSeconds = (clock.now - start).seconds
 guard published.succeeded else { FileHandle.standardError.write(Data("stevedore failed: \(published)\n".utf8)); exit(1) }
 let stevedoreRequests = target.accessLog().count
 print(String(format: "stevedore %d %.2f %.1f %d %.2f", n, stevedoreSeconds, Double(n) / stevedoreSeconds, puts(target),
@@ -90,7 +91,7 @@ for file in files.prefix(sample) {
                                       settings: mavenSettings, workingDirectory: work)
     guard run.succeeded else { FileHandle.standardError.write(Data("mvn failed: \(run)\n".utf8)); exit(1) }
 }
-let mavenSample = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+let mavenSample = (clock.now - start).seconds
 let mavenSeconds = mavenSample / Double(sample) * Double(n)
 print(String(format: "mvn %d %.2f %.1f %d %.2f (%d versions measured in %.1f s, scaled)", n, mavenSeconds,
              Double(n) / mavenSeconds, puts(reference) * n / sample,

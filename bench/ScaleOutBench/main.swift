@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Timekeeping
 
 // make bench: scale-out on PostgreSQL. N placeholder services pushed to a docker-registry behind the fault proxy,
 // which adds LATENCY_MS to every request (an I/O-bound run, as against a real remote registry), side by side:
@@ -34,10 +35,6 @@ func servicesFile(_ name: String, _ range: Range<Int>) throws -> String {
     return path
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 func checked(_ child: ChildProcess, _ what: String) async throws {
     let result = try await child.wait(timeout: .seconds(1800))
     if result.exitCode != 0 { fail("\(what) exited \(result.exitCode): \(result.stderr.suffix(600))") }
@@ -58,7 +55,7 @@ func provision(_ file: String, _ address: String, db: String) throws -> ChildPro
 
 func report(_ setup: String, runners: Int, wall: Duration, queueMsPerJob: Double?, ledger: Int, auditMs: Int,
             cpu: Double) {
-    let wallSeconds = seconds(wall)
+    let wallSeconds = wall.seconds
     let share = 100 * Double(auditMs) / 1000 / (wallSeconds * Double(runners))
     print(String(format: "%@ %d %.2f %.1f %@ %.0f %.2f %.2f", setup, runners, wallSeconds, Double(n) / wallSeconds,
                  queueMsPerJob.map { String(format: "%.2f", $0) } ?? "-", Double(ledger) / wallSeconds, share,

@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Timekeeping
 
 // make bench: Stevedore and skopeo against the real docker-registry in token mode (how ghcr.io works), with
 // the token-server fixture counting token requests. One fresh registry and token server per tool.
@@ -40,7 +41,7 @@ func measure(_ tool: String) async throws {
             environment: [:], timeout: .seconds(1200))
     }
     let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     guard result.exitCode == 0 else {
         FileHandle.standardError.write(Data("BenchToken: \(tool) failed (\(result.exitCode)): \(result.stderr.suffix(500))\n".utf8))
         exit(1)

@@ -3,9 +3,10 @@ import Synchronization
 
 /// Group commit for ``PostgresAuditStore/finishJobDeferred(_:)``: finishes queue up for at most ``linger`` or until
 /// ``batch`` of them wait, and one transaction takes all of them; a write or a flush that waits for them cuts the
-/// linger short. The linger is longer than the SQLite store's 100 ms: every transaction here is several round trips
-/// to a server (docs/PERFORMANCE.md: the store's busy share of a run halved going from 100 to 250 ms). ``wait()`` returns once the queue is empty and nothing is being written,
-/// with the first error a deferred write met since the last wait.
+/// linger short. The linger is longer than the SQLite store's 100 ms: every transaction here is several round trips to
+/// a server (docs/PERFORMANCE.md, scale-out: one runner's audit share was 10.6 % at 100 ms, 4.0 % at 500 ms).
+/// ``wait()`` returns once the queue is empty and nothing is being written, with the first error a deferred write met
+/// since the last wait.
 final class DeferredFinishes: Sendable {
     static let linger: Duration = .milliseconds(500)
     static let batch = 32

@@ -73,7 +73,7 @@ extension PostgresAuditStore {
 
     /// The attempt row and its blob actions, and its job: at least this many attempts, running if it was pending,
     /// started when its first recorded attempt started.
-    static func insertAttempt(_ attempt: AttemptRecord, _ ledger: PostgresLedger, updatingJob: Bool = true) async throws {
+    static func insertAttempt(_ attempt: AttemptRecord, _ ledger: PostgresLedger) async throws {
         let started = Timestamp.string(attempt.startedAt)
         let inserted = try await ledger.write(.attempts, runID: attempt.runID, SQLStatement("""
             INSERT INTO attempts (job_id, number, started_at, duration_ms, outcome, http_status, error_code,
@@ -93,7 +93,6 @@ extension PostgresAuditStore {
                           .text(blob.action), .int(blob.bytesSent), .int(blob.durationMs), .text(Timestamp.string(blob.at))]))
             }
         }
-        guard updatingJob else { return }
         try await ledger.write(.jobs, SQLStatement("""
             UPDATE jobs SET attempts = greatest(attempts, $1), started_at = coalesce(started_at, $2),
                 status = CASE status WHEN 'pending' THEN 'running' ELSE status END

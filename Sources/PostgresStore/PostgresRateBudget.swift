@@ -39,23 +39,18 @@ public struct PostgresRateBudget: Sendable {
                     SELECT host, current_rate, due, paused_until, last_change FROM rate_budgets WHERE host = $1 FOR UPDATE
                 ), calc AS (
                     SELECT host,
-                        CASE WHEN $2::float8 IS NULL THEN current_rate
-                             WHEN current_rate IS NULL OR current_rate > $2 THEN $2
+                        CASE WHEN current_rate IS NULL OR current_rate > $2 THEN $2
                              WHEN now() >= last_change + interval '2 seconds' THEN least($2, current_rate * 1.25)
                              ELSE current_rate END AS new_rate,
-                        ($2::float8 IS NOT NULL AND current_rate < $2 AND now() >= last_change + interval '2 seconds')
-                            AS recovered,
-                        greatest(due, paused_until, now()) AS start, paused_until
+                        (current_rate < $2 AND now() >= last_change + interval '2 seconds') AS recovered,
+                        greatest(due, paused_until, now()) AS start
                     FROM cur
                 )
-                UPDATE rate_budgets b SET rate = coalesce($2, b.rate), current_rate = calc.new_rate,
+                UPDATE rate_budgets b SET rate = $2, current_rate = calc.new_rate,
                     last_change = CASE WHEN calc.recovered THEN now() ELSE b.last_change END,
-                    due = CASE WHEN $2::float8 IS NULL THEN b.due
-                               ELSE calc.start + make_interval(secs => $3 / calc.new_rate) END
+                    due = calc.start + make_interval(secs => $3 / calc.new_rate)
                 FROM calc WHERE b.host = calc.host
-                RETURNING extract(epoch FROM CASE WHEN $2::float8 IS NULL THEN greatest(calc.paused_until, now())
-                                                  ELSE calc.start END - now())::float8,
-                          CASE WHEN $2::float8 IS NULL THEN NULL ELSE calc.new_rate END, extract(epoch FROM now())::float8
+                RETURNING extract(epoch FROM calc.start - now())::float8, calc.new_rate, extract(epoch FROM now())::float8
                 """, [.text(host), .double(rate), .double(Double(count))])
             if let row = rows.first {
                 let current = row.double(1)

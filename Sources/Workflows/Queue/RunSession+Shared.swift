@@ -41,9 +41,7 @@ extension RunSession {
 
     /// How `job` failed, as recorded by whichever runner ran it (nil: it did not fail).
     func recordedFailure(of job: Item) async throws(WorkflowError) -> JobFailure? {
-        let log = recorder.log
-        if let error = await log.flush() { throw .audit(error) }
-        guard let row = try await audited({ try await log.jobs(run: job.runID) }).first(where: { $0.id == job.id }),
+        guard let row = try await recordedJobs(run: job.runID).first(where: { $0.id == job.id }),
               row.status == .failed else { return nil }
         return JobFailure(failureClass: FailureClass(rawValue: row.errorClass ?? "internal"),
                           message: row.errorMessage ?? "failed")
@@ -51,12 +49,17 @@ extension RunSession {
 
     /// Whether every one of `jobs` ended succeeded or skipped, as recorded by whichever runner ran it.
     func recordedOutcome(of jobs: [Item]) async throws(WorkflowError) -> Bool {
-        let log = recorder.log
-        if let error = await log.flush() { throw .audit(error) }
         guard let runID = jobs.first?.runID else { return true }
         let ids = Set(jobs.map(\.id))
-        return try await audited { try await log.jobs(run: runID) }
+        return try await recordedJobs(run: runID)
             .filter { ids.contains($0.id) }
             .allSatisfy { $0.status == .succeeded || $0.status == .skipped }
+    }
+
+    /// The run's jobs as every runner recorded them, once this process's deferred writes are committed.
+    private func recordedJobs(run: RunID) async throws(WorkflowError) -> [JobRow] {
+        let log = recorder.log
+        if let error = await log.flush() { throw .audit(error) }
+        return try await audited { try await log.jobs(run: run) }
     }
 }
